@@ -1,0 +1,1 @@
+"""Charts and workbooks from aggregated results: no Flask, no database."""

@@ -1,0 +1,229 @@
+"""Plain result objects handed from scoring to charts, workbooks and pages.
+
+Everything here is computed already; renderers only lay it out. A suppressed figure
+carries no value at all (``value is None and suppressed``), so no renderer can leak it.
+Values are unrounded; round only for display.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+STATE_SCOPE = "State"
+OVERALL = "overall"
+
+
+@dataclass(frozen=True)
+class StageInfo:
+    """One level of the scale, as far as reports need it."""
+
+    value: int
+    label: str
+    description: str
+    min_score: float
+
+
+@dataclass(frozen=True)
+class ScaleInfo:
+    """The scale and thresholds a cycle was scored with."""
+
+    levels: tuple[StageInfo, ...]
+    dont_know_label: str
+    not_applicable_label: str
+    min_respondents: int
+    change_threshold: float
+    sustained_level: int
+
+    def stage(self, score: float | None) -> StageInfo | None:
+        """The highest level whose min_score is at or below the score."""
+        if score is None:
+            return None
+        reached = [level for level in self.levels if level.min_score <= score]
+        return reached[-1] if reached else None
+
+
+@dataclass(frozen=True)
+class ElementInfo:
+    key: str
+    title: str
+    order: int
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    element_key: str
+    code: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Score:
+    """One figure: its unrounded value and how many it was drawn from.
+
+    `n` counts respondents for partnership and partner-type figures, partnerships for
+    board, sector and state figures. `suppressed` means drawn from fewer than
+    min_respondents respondents: then `value` is None.
+    """
+
+    value: float | None
+    n: int
+    suppressed: bool = False
+
+    @property
+    def shown(self) -> bool:
+        return self.value is not None and not self.suppressed
+
+
+EMPTY = Score(None, 0)
+
+
+@dataclass(frozen=True)
+class ScopeResult:
+    """Scores of one scope (state, a board, a sector or a partnership) in one cycle."""
+
+    kind: str  # "state", "board", "sector" or "partnership"
+    key: str  # "State", a board code, a sector name, or a partnership id as text
+    label: str
+    elements: dict[str, Score]  # by element key, every element present
+    overall: Score
+    stage: StageInfo | None  # None when overall is undefined or suppressed
+    invited: int = 0
+    responded: int = 0  # submitted
+    in_progress: int = 0
+    partnerships: int = 0  # partnerships in the scope (boards, sectors, state)
+    board_code: str = ""  # partnerships (and boards): the board as it stood in the cycle
+    board_name: str = ""
+    sector: str = ""  # partnerships
+    partnership_id: int | None = None  # partnerships
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.responded / self.invited if self.invited else None
+
+    def element_stage(self, key: str, scale: ScaleInfo) -> StageInfo | None:
+        return scale.stage(self.elements[key].value)
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """Answers to one item within one partnership (submitted responses only)."""
+
+    board_code: str
+    partnership_id: int
+    partnership: str
+    element_key: str
+    item_code: str
+    text: str
+    n: int  # scored answers
+    mean: float | None  # None when no scored answer
+    dont_know: int
+    not_applicable: int
+    unanswered: int
+    counts: dict[int, int]  # level value -> answers at that level
+
+
+@dataclass(frozen=True)
+class PartnerTypeResult:
+    """Pooled element scores of respondents of one partner type within a scope."""
+
+    scope: str  # "State" or a board code
+    partner_type: str  # key, e.g. "business"
+    partner_type_label: str
+    respondents: int
+    elements: dict[str, Score]  # suppressed where n < min_respondents
+
+
+@dataclass(frozen=True)
+class GapResult:
+    """Industry gap for one element in one scope: business minus all other types."""
+
+    scope: str  # "State" or a board code
+    element_key: str
+    business: Score
+    others: Score
+    gap: float | None  # None when either side is suppressed or undefined
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """Change for one partnership and element (or OVERALL) against an earlier cycle."""
+
+    board_code: str
+    partnership_id: int
+    partnership: str
+    element_key: str  # an element key or OVERALL
+    previous_cycle: str | None  # None when no earlier cycle had a score
+    previous: Score | None
+    current: Score
+    delta: float | None  # None when either side is suppressed or missing
+    status: str | None  # "improved", "declined", "sustained", "no change"; None as delta
+    suppressed: bool = False  # current or previous suppressed: figures read "suppressed"
+
+
+@dataclass(frozen=True)
+class ResponseRow:
+    """One anonymised answer, in the responses import format's columns."""
+
+    cycle: str
+    board: str
+    partnership: str
+    respondent: str  # a respondent code, never a name or email
+    partner_type: str
+    element: str
+    item: str
+    score: str  # "1".."4", "DK", "NA" or "" (unanswered)
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment without its author."""
+
+    partnership_id: int
+    element_key: str
+    partner_type: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One scope's score for one element (or OVERALL) in one cycle, for change lines."""
+
+    cycle: str
+    scope_key: str
+    element_key: str
+    score: Score
+
+
+@dataclass(frozen=True)
+class CycleResults:
+    """Everything the figures of one cycle (optionally one board) are drawn from."""
+
+    cycle: str
+    cycle_status: str
+    opens_on: dt.date
+    closes_on: dt.date
+    generated_at: dt.datetime
+    content_hash: str
+    scale: ScaleInfo
+    elements: tuple[ElementInfo, ...]
+    items: tuple[ItemInfo, ...]
+    board_code: str | None  # set when limited to one board
+    state: ScopeResult  # over every partnership in the cycle (even in a board export)
+    boards: tuple[ScopeResult, ...]
+    sectors: tuple[ScopeResult, ...]
+    partnerships: tuple[ScopeResult, ...]
+    item_results: tuple[ItemResult, ...]
+    partner_types: tuple[PartnerTypeResult, ...]
+    gaps: tuple[GapResult, ...]
+    changes: tuple[ChangeResult, ...]
+    responses: tuple[ResponseRow, ...] = ()
+    comments: tuple[Comment, ...] = ()
+    trends: tuple[TrendPoint, ...] = field(default=())
+
+    def element(self, key: str) -> ElementInfo:
+        return next(e for e in self.elements if e.key == key)
+
+    @property
+    def element_titles(self) -> dict[str, str]:
+        return {e.key: e.title for e in self.elements}

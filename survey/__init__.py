@@ -1,0 +1,133 @@
+"""Sector partnership maturity self-assessment: the Flask application."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from typing import Any
+
+from flask import Flask, g, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from survey.config import load_config
+from survey.db import db
+
+csrf = CSRFProtect()
+log = logging.getLogger("survey")
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Application factory: defaults, then the environment, then the test override."""
+    instance_path = os.environ.get("SURVEY_INSTANCE_PATH") or None
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(load_config(app.instance_path))
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    register_extensions(app)
+    register_request_hooks(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    csrf.init_app(app)
+    from survey.web.access import init_login
+
+    init_login(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from survey.web import register_blueprints as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from survey.cli import register_commands as register
+
+    register(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Request ids, write transactions that take the lock first, and security headers."""
+
+    @app.before_request
+    def _start_request() -> None:
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            db.begin_write()
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        if request.path.startswith(("/s/", "/login", "/admin")):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+ERROR_MESSAGES = {
+    400: ("Bad request", "The request could not be understood."),
+    403: ("Forbidden", "You do not have access to this page."),
+    404: ("Page not found", "There is no page at this address, or it is not yours to see."),
+    405: ("Not allowed", "This page cannot be used that way."),
+    413: ("Too large", "The upload or form is larger than the 5 MB limit."),
+    429: ("Too many attempts", "Please wait a minute and try again."),
+    500: ("Something went wrong", "The error was logged. Please try again later."),
+}
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Errors as pages in the site's look with a request id; details only in the log."""
+
+    def render_error(code: int, message: str | None = None) -> tuple[str, int]:
+        title, default = ERROR_MESSAGES.get(code, ("Error", "The request failed."))
+        body = render_template(
+            "error.html", code=code, title=title, message=message or default,
+            request_id=g.get("request_id", ""),
+        )
+        return body, code
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> tuple[str, int]:
+        return render_error(
+            400, "This form has expired or was not sent by this site. "
+            "Go back, reload the page and send it again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        if exc.code is None or exc.code < 400:
+            return exc
+        message = exc.description if getattr(exc, "survey_message", False) else None
+        return render_error(exc.code, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[str, int]:
+        log.exception("unhandled error, request id %s", g.get("request_id", "-"))
+        db.session.rollback()
+        return render_error(500)
+
+
+def abort_with(code: int, message: str) -> None:
+    """Abort with an error page that shows this plain message to the user."""
+    from werkzeug.exceptions import default_exceptions
+
+    exc = default_exceptions[code](description=message)
+    exc.survey_message = True  # type: ignore[attr-defined]
+    raise exc

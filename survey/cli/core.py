@@ -1,0 +1,38 @@
+"""`survey init` and `survey serve`."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from survey.db import db
+from survey.schema import load_default_boards, upgrade
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create or upgrade the database and load Florida's 24 boards when there are none."""
+    assert db.engine is not None
+    upgrade(db.engine)
+    with db.writing() as session:
+        added = load_default_boards(session)
+    url = db.engine.url.render_as_string(hide_password=True)
+    click.echo(f"database ready: {url}")
+    if added:
+        click.echo(f"loaded {added} boards")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@with_appcontext
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve the app with waitress, a production WSGI server."""
+    from waitress import serve
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(f"serving on http://{host}:{port} (Ctrl+C to stop)")
+    serve(app, host=host, port=port, threads=threads, ident="survey")

@@ -1,0 +1,59 @@
+"""Configuration: defaults, then the environment, then a test override."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+COMMENT_MAX_LENGTH = 2000
+SHIPPED_QUESTIONNAIRES = Path(__file__).resolve().parent.parent / "questionnaires"
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def load_config(instance_path: str) -> dict[str, Any]:
+    """Build the configuration from SPEC section 6's environment variables."""
+    instance = Path(instance_path)
+    base_url = os.environ.get("SURVEY_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    return {
+        "DATABASE_URL": os.environ.get("SURVEY_DATABASE_URL")
+        or f"sqlite:///{instance / 'survey.sqlite3'}",
+        "SECRET_KEY": os.environ.get("SURVEY_SECRET_KEY") or _instance_secret(instance),
+        "QUESTIONNAIRES": os.environ.get("SURVEY_QUESTIONNAIRES") or str(SHIPPED_QUESTIONNAIRES),
+        "SMTP_URL": os.environ.get("SURVEY_SMTP_URL", ""),
+        "BASE_URL": base_url,
+        "MAIL_FROM": os.environ.get("SURVEY_MAIL_FROM", "sector-survey@localhost"),
+        "MAX_CONTENT_LENGTH": MAX_UPLOAD_BYTES,
+        "COMMENT_MAX_LENGTH": COMMENT_MAX_LENGTH,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not _is_development(base_url),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": not _is_development(base_url),
+        # A partner may spend hours on one page: the CSRF token lives as long as the
+        # session, and an expired one costs no answers (see web/partner.py).
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    }
+
+
+def _is_development(base_url: str) -> bool:
+    """Plain http on a loopback address is a developer's machine; anything else is not."""
+    parts = urlsplit(base_url)
+    return parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
+
+
+def _instance_secret(instance: Path) -> str:
+    """A secret key generated once and kept in the instance folder."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key

@@ -1,0 +1,321 @@
+"""The data model: boards, partnerships, members, cycles, invitations and answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from survey.db import Base
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC (a callable default, evaluated per row)."""
+    return dt.datetime.now(dt.UTC)
+
+
+class PartnerType(enum.StrEnum):
+    """The partner types of SPEC section 5, stored by value."""
+
+    BUSINESS = "business"
+    WORKFORCE = "workforce"
+    EDUCATION = "education"
+    ECONOMIC_DEVELOPMENT = "economic_development"
+    LABOR = "labor"
+    COMMUNITY = "community"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        """The human label shown on screens and in exports."""
+        return PARTNER_TYPE_LABELS[self]
+
+
+PARTNER_TYPE_LABELS: dict[str, str] = {
+    "business": "Business / industry",
+    "workforce": "Workforce development",
+    "education": "Education and training",
+    "economic_development": "Economic development",
+    "labor": "Labor",
+    "community": "Community organization",
+    "other": "Other",
+}
+
+
+class BoardStatus(enum.StrEnum):
+    ACTIVE = "active"
+    RETIRED = "retired"
+    MERGED = "merged"
+
+
+class CycleStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class InvitationStatus(enum.StrEnum):
+    """Where a member's response stands; only SUBMITTED counts in the figures."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    STATE = "state"
+    BOARD = "board"
+
+
+class Board(Base):
+    """A local workforce development board."""
+
+    __tablename__ = "boards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default=BoardStatus.ACTIVE)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("boards.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    partnerships: Mapped[list[Partnership]] = relationship(back_populates="board")
+    merged_into: Mapped[Board | None] = relationship(remote_side=[id])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == BoardStatus.ACTIVE
+
+
+class Partnership(Base):
+    """An industry-led sector partnership convened by one board."""
+
+    __tablename__ = "partnerships"
+    __table_args__ = (UniqueConstraint("board_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sector: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    board: Mapped[Board] = relationship(back_populates="partnerships")
+    members: Mapped[list[Member]] = relationship(back_populates="partnership")
+
+
+class Member(Base):
+    """A partner on a partnership's roster.
+
+    `email` identifies roster members; `respondent_key` identifies respondents that
+    arrived through a responses import under an identifier that is not an email.
+    """
+
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "email"),
+        UniqueConstraint("partnership_id", "respondent_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    organization: Mapped[str] = mapped_column(String(200), default="")
+    partner_type: Mapped[str] = mapped_column(String(30))
+    respondent_key: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    partnership: Mapped[Partnership] = relationship(back_populates="members")
+
+
+class Cycle(Base):
+    """An assessment cycle, with the questionnaire content in force when it opened."""
+
+    __tablename__ = "cycles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    opens_on: Mapped[dt.date] = mapped_column(Date)
+    closes_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default=CycleStatus.DRAFT)
+    # The questionnaire snapshot (Questionnaire.to_dict()) and its hash; set when the
+    # cycle is created and refreshed when it opens, frozen from then on.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(80))
+    opened_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def accepts_answers(self, today: dt.date | None = None) -> bool:
+        """True while partners may answer: opened, and not past the closing date."""
+        today = today or dt.date.today()
+        return self.status == CycleStatus.OPEN and today <= self.closes_on
+
+
+class Participation(Base):
+    """A partnership's place in one cycle, with its board as it stood in that cycle."""
+
+    __tablename__ = "participations"
+    __table_args__ = (UniqueConstraint("cycle_id", "partnership_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"), index=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"), index=True)
+    board_code: Mapped[str] = mapped_column(String(20))
+    board_name: Mapped[str] = mapped_column(String(200))
+    partnership_name: Mapped[str] = mapped_column(String(200))
+    sector: Mapped[str] = mapped_column(String(200), default="")
+
+    cycle: Mapped[Cycle] = relationship()
+    partnership: Mapped[Partnership] = relationship()
+    board: Mapped[Board] = relationship()
+
+
+class Invitation(Base):
+    """One member's invitation to, and response in, one cycle (one per cycle and member)."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "member_id"),
+        CheckConstraint(
+            "status IN ('not_started', 'in_progress', 'submitted')", name="status_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    participation_id: Mapped[int] = mapped_column(ForeignKey("participations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default=InvitationStatus.NOT_STARTED)
+    # The member's partner type when they answered (members may change type later).
+    partner_type: Mapped[str] = mapped_column(String(30))
+    source: Mapped[str] = mapped_column(String(10), default="web")
+    invited_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    emailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    cycle: Mapped[Cycle] = relationship()
+    member: Mapped[Member] = relationship()
+    participation: Mapped[Participation] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="invitation", cascade="all, delete-orphan"
+    )
+    comments: Mapped[list[Comment]] = relationship(
+        back_populates="invitation", cascade="all, delete-orphan"
+    )
+    tokens: Mapped[list[InvitationToken]] = relationship(
+        back_populates="invitation", cascade="all, delete-orphan"
+    )
+
+
+class InvitationToken(Base):
+    """A partner link for an invitation, stored as the sha256 of its token.
+
+    Every printed or emailed link gets a fresh token (the token itself is never stored,
+    so it cannot be shown again); earlier links keep working until revoked.
+    """
+
+    __tablename__ = "invitation_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    invitation: Mapped[Invitation] = relationship(back_populates="tokens")
+
+
+class Answer(Base):
+    """One answer to one item: a level, or "don't know" / "not applicable" (no score)."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        UniqueConstraint("invitation_id", "item_code"),
+        CheckConstraint(
+            "(level IS NULL AND special IN ('DK', 'NA')) OR (level IS NOT NULL AND special IS NULL)",
+            name="level_or_special",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), index=True
+    )
+    element_key: Mapped[str] = mapped_column(String(20))
+    item_code: Mapped[str] = mapped_column(String(50))
+    level: Mapped[int | None] = mapped_column(SmallInteger)
+    special: Mapped[str | None] = mapped_column(String(2))
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    invitation: Mapped[Invitation] = relationship(back_populates="answers")
+
+    @property
+    def value(self) -> str:
+        """The answer as written in the import format: "1".."4", "DK" or "NA"."""
+        return str(self.level) if self.level is not None else str(self.special)
+
+
+class Comment(Base):
+    """A respondent's optional comment on one element (evidence or examples)."""
+
+    __tablename__ = "comments"
+    __table_args__ = (UniqueConstraint("invitation_id", "element_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), index=True
+    )
+    element_key: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+
+    invitation: Mapped[Invitation] = relationship(back_populates="comments")
+
+
+class User(Base):
+    """A staff account: administrator, state staff, or a board lead bound to one board."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'state', 'board')", name="role_known"),
+        CheckConstraint("role <> 'board' OR board_id IS NOT NULL", name="board_lead_has_board"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(10))
+    board_id: Mapped[int | None] = mapped_column(ForeignKey("boards.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped on password change/reset so that other sessions of this user end.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    board: Mapped[Board | None] = relationship()

@@ -1,0 +1,1 @@
+"""Write operations: they add and flush, never commit; the caller commits once."""
