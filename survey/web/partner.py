@@ -1,0 +1,184 @@
+"""A partner's survey at /s/<token>: overview, one page per element, review, submit.
+
+The token in the address names the invitation; it is never logged. Writes still need
+the CSRF token, which these views check themselves so that an expired one costs the
+partner nothing: the page comes back with their answers filled in and a fresh token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_wtf.csrf import validate_csrf
+from werkzeug.wrappers import Response
+from wtforms.validators import ValidationError
+
+from survey import abort_with, csrf
+from survey.db import db
+from survey.models import CycleStatus, Invitation, InvitationStatus
+from survey.questionnaire import Element, Questionnaire
+from survey.services import answers as answer_service
+from survey.services.invitations import find_invitation
+from survey.web.partner_forms import element_form
+
+bp = Blueprint("partner", __name__, url_prefix="/s")
+
+def long_date(value: dt.date | dt.datetime | None) -> str:
+    """A date as partners read it: "Friday, 9 January 2027"."""
+    if value is None:
+        return ""
+    return f"{value:%A}, {value.day} {value:%B %Y}"
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"long_date": long_date}
+
+
+class Survey:
+    """What every partner page needs: the invitation, its cycle and the questionnaire."""
+
+    def __init__(self, token: str, invitation: Invitation) -> None:
+        self.token = token
+        self.invitation = invitation
+        self.cycle = invitation.cycle
+        self.participation = invitation.participation
+        self.questionnaire = Questionnaire.from_dict(self.cycle.content)
+
+    @property
+    def open(self) -> bool:
+        return self.cycle.accepts_answers()
+
+    @property
+    def submitted(self) -> bool:
+        return self.invitation.status == InvitationStatus.SUBMITTED
+
+    def element(self, key: str) -> Element:
+        try:
+            return self.questionnaire.element(key)
+        except KeyError:
+            abort_with(404, "This survey has no such page. Go back to the overview.")
+            raise  # unreachable: abort_with raises
+
+    def next_url(self, element: Element) -> str:
+        keys = [e.key for e in self.questionnaire.elements]
+        position = keys.index(element.key)
+        if position + 1 < len(keys):
+            return url_for(".element", token=self.token, element_key=keys[position + 1])
+        return url_for(".review", token=self.token)
+
+
+def load_survey(token: str) -> Survey:
+    """The partner's survey, or a clear page for an unknown or not-yet-open link."""
+    invitation = find_invitation(db.session, token)
+    if invitation is None:
+        abort_with(404, "This link is not valid. Check that you copied the whole address "
+                   "from your invitation, or ask your board for a new link.")
+    assert invitation is not None
+    if invitation.cycle.status == CycleStatus.DRAFT:
+        abort_with(403, f"This survey is not open yet. It opens on "
+                   f"{long_date(invitation.cycle.opens_on)}; come back to this link then.")
+    return Survey(token, invitation)
+
+
+def require_open(survey: Survey) -> None:
+    """Refuse a write once the cycle has closed."""
+    if not survey.open:
+        abort_with(403, f"This cycle closed on {long_date(survey.cycle.closes_on)}; "
+                   "answers can no longer be changed.")
+
+
+def csrf_valid() -> bool:
+    """True when the form carries this session's CSRF token, unexpired."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return True
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return False
+    return True
+
+
+@bp.get("/<token>")
+def overview(token: str) -> str:
+    """The partnership, cycle, deadline, each element's state and overall progress."""
+    survey = load_survey(token)
+    answers = answer_service.saved_answers(db.session, survey.invitation)
+    progress = answer_service.progress(survey.questionnaire, answers)
+    return render_template("partner/overview.html", survey=survey, progress=progress)
+
+
+@csrf.exempt
+@bp.route("/<token>/<element_key>", methods=["GET", "POST"])
+def element(token: str, element_key: str) -> Response | tuple[str, int] | str:
+    """One element: GET shows it filled with saved answers; POST saves it."""
+    survey = load_survey(token)
+    element = survey.element(element_key)
+    session, invitation = db.session, survey.invitation
+    saved = answer_service.saved_answers(session, invitation)
+    comment = answer_service.saved_comments(session, invitation).get(element.key)
+    limit = current_app.config["COMMENT_MAX_LENGTH"]
+    if request.method == "GET":
+        form = element_form(survey.questionnaire, element, limit, answers=saved, comment=comment)
+        return render_element(survey, element, form)
+    require_open(survey)
+    form = element_form(survey.questionnaire, element, limit, request.form, saved, comment)
+    if not csrf_valid():
+        return render_element(survey, element, form, expired=True), 400
+    if not form.validate():
+        return render_element(survey, element, form), 400
+    answer_service.save_element(session, invitation, element, form.input.answers,
+                                form.input.comment)
+    session.commit()
+    if request.form.get("action") == "overview":
+        return redirect(url_for(".overview", token=token), 303)
+    return redirect(survey.next_url(element), 303)
+
+
+def render_element(survey: Survey, element: Element, form: Any, expired: bool = False) -> str:
+    keys = [e.key for e in survey.questionnaire.elements]
+    return render_template(
+        "partner/element.html", survey=survey, element=element, form=form, expired=expired,
+        position=keys.index(element.key) + 1, count=len(keys),
+        comment_max_length=current_app.config["COMMENT_MAX_LENGTH"],
+    )
+
+
+@bp.get("/<token>/review")
+def review(token: str) -> str:
+    """Every answer, element by element, with links back, and the submit button."""
+    return render_review(load_survey(token))
+
+
+def render_review(survey: Survey, expired: bool = False) -> str:
+    session = db.session
+    answers = answer_service.saved_answers(session, survey.invitation)
+    return render_template(
+        "partner/review.html", survey=survey, answers=answers, expired=expired,
+        comments=answer_service.saved_comments(session, survey.invitation),
+        progress=answer_service.progress(survey.questionnaire, answers),
+        labels=answer_labels(survey.questionnaire),
+    )
+
+
+def answer_labels(questionnaire: Questionnaire) -> dict[str, str]:
+    """What each stored answer value reads as on the page."""
+    scale = questionnaire.scale
+    labels = {str(level.value): level.label for level in scale.levels}
+    labels.update(DK=scale.dont_know_label, NA=scale.not_applicable_label)
+    return labels
+
+
+@csrf.exempt
+@bp.post("/<token>/submit")
+def submit(token: str) -> Response | tuple[str, int]:
+    """Submit the response (again, harmlessly, when already submitted)."""
+    survey = load_survey(token)
+    require_open(survey)
+    if not csrf_valid():
+        return render_review(survey, expired=True), 400
+    answer_service.submit(db.session, survey.invitation)
+    db.session.commit()
+    return redirect(url_for(".overview", token=token, submitted=1), 303)
