@@ -1,0 +1,157 @@
+"""`survey boards import`, `survey cycle ...`, `survey roster import`, `survey responses import`.
+
+Every command runs in one transaction: on bad input it prints a one-line reason and
+each problem to stderr, exits 1 and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from survey.db import db
+from survey.questionnaire import Questionnaire, QuestionnaireError, load_questionnaire
+from survey.services.boards import BOARD_COLUMNS, import_boards
+from survey.services.cycles import close_cycle, create_cycle, get_cycle, list_cycles, open_cycle
+from survey.services.responses_import import RESPONSE_COLUMNS, import_responses
+from survey.services.rosters import ROSTER_COLUMNS, import_roster
+from survey.services.tabular import ImportProblem, TableRow, read_table
+
+T = TypeVar("T")
+
+boards_group = AppGroup("boards", help="Manage boards.")
+cycle_group = AppGroup("cycle", help="Create, open, close and list cycles.")
+roster_group = AppGroup("roster", help="Import partnership rosters.")
+responses_group = AppGroup("responses", help="Import offline or paper answers.")
+
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def fail(reason: str, problems: Sequence[str] = ()) -> NoReturn:
+    """Print a one-line reason, then each problem, to stderr, and exit 1."""
+    click.echo(f"error: {reason}", err=True)
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
+    raise SystemExit(1)
+
+
+def import_file(path: Path, columns: Sequence[str], what: str,
+                apply: Callable[[list[TableRow]], T]) -> T:
+    """Read a file and apply an import in one transaction; fail with every problem."""
+    try:
+        rows = read_table(path.read_bytes(), path.name, columns)
+        with db.writing():
+            return apply(rows)
+    except ImportProblem as exc:
+        if exc.bad_rows:
+            fail(f"{exc.bad_rows} bad rows in {path.name}, no {what} imported", exc.problems)
+        fail(f"{path.name} cannot be imported: {exc.problems[0]}", exc.problems[1:])
+
+
+def current_questionnaire() -> Questionnaire:
+    """The content in force, from SURVEY_QUESTIONNAIRES; exit 1 when it is broken."""
+    folder = current_app.config["QUESTIONNAIRES"]
+    try:
+        return load_questionnaire(folder)
+    except QuestionnaireError as exc:
+        fail(f"the questionnaire content in {folder} is broken "
+             "(run `survey questionnaires check`)", exc.problems)
+
+
+@boards_group.command("import")
+@click.argument("file", type=FILE)
+def boards_import(file: Path) -> None:
+    """Create and rename boards from a CSV with columns code,name."""
+    summary = import_file(file, BOARD_COLUMNS, "boards",
+                          lambda rows: import_boards(db.session, rows))
+    click.echo(str(summary))
+
+
+@roster_group.command("import")
+@click.argument("file", type=FILE)
+def roster_import(file: Path) -> None:
+    """Import members (board,partnership,sector,name,email,organization,partner_type)."""
+    summary = import_file(file, ROSTER_COLUMNS, "members",
+                          lambda rows: import_roster(db.session, rows))
+    click.echo(str(summary))
+
+
+@responses_group.command("import")
+@click.argument("file", type=FILE)
+@click.option("--cycle", "cycle_name", required=True, help="The cycle's name, e.g. 2026.")
+def responses_import(file: Path, cycle_name: str) -> None:
+    """Import long-format answers into a cycle (SPEC section 7 columns)."""
+
+    def apply(rows: list[TableRow]) -> object:
+        return import_responses(db.session, rows, get_cycle(db.session, cycle_name))
+
+    summary = import_file(file, RESPONSE_COLUMNS, "answers", apply)
+    click.echo(str(summary))
+
+
+@cycle_group.command("create")
+@click.argument("name")
+@click.option("--opens", required=True, type=DATE, help="First day, YYYY-MM-DD.")
+@click.option("--closes", required=True, type=DATE, help="Last day, YYYY-MM-DD.")
+def cycle_create(name: str, opens: dt.datetime, closes: dt.datetime) -> None:
+    """Create a draft cycle with a snapshot of the current questionnaire."""
+    questionnaire = current_questionnaire()
+    try:
+        with db.writing() as session:
+            cycle = create_cycle(session, name, opens.date(), closes.date(), questionnaire)
+    except ImportProblem as exc:
+        fail("; ".join(exc.problems))
+    click.echo(f"created cycle {cycle.name} ({cycle.opens_on} to {cycle.closes_on}), draft; "
+               f"content {cycle.content_hash[:19]}")
+
+
+@cycle_group.command("open")
+@click.argument("name")
+def cycle_open(name: str) -> None:
+    """Open a cycle: snapshot the content in force and invite every roster member."""
+    questionnaire = current_questionnaire()
+    try:
+        with db.writing() as session:
+            cycle = get_cycle(session, name)
+            created = open_cycle(session, cycle, questionnaire)
+    except ImportProblem as exc:
+        fail("; ".join(exc.problems))
+    click.echo(f"cycle {cycle.name} is open until {cycle.closes_on}; {created} new invitations "
+               f"(print links with `survey invite --cycle {cycle.name}`)")
+
+
+@cycle_group.command("close")
+@click.argument("name")
+def cycle_close(name: str) -> None:
+    """Close a cycle: partner links stop accepting answers."""
+    try:
+        with db.writing() as session:
+            cycle = get_cycle(session, name)
+            closed = close_cycle(session, cycle)
+    except ImportProblem as exc:
+        fail("; ".join(exc.problems))
+    click.echo(f"cycle {cycle.name} {'is now closed' if closed else 'was already closed'}")
+
+
+@cycle_group.command("list")
+def cycle_list() -> None:
+    """List cycles with their dates and invited and submitted counts."""
+    cycles = list_cycles(db.session)
+    if not cycles:
+        click.echo("no cycles yet (create one with `survey cycle create`)")
+        return
+    click.echo(f"{'name':<12} {'status':<7} {'opens':<10} {'closes':<10} "
+               f"{'invited':>7} {'submitted':>9}")
+    for c in cycles:
+        click.echo(f"{c.name:<12} {c.status:<7} {c.opens_on.isoformat():<10} "
+                   f"{c.closes_on.isoformat():<10} {c.invited:>7} {c.submitted:>9}")
+
+
+COMMANDS = [boards_group, cycle_group, roster_group, responses_group]
