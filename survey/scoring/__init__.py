@@ -1,0 +1,107 @@
+"""Scoring (SPEC section 4): submitted answers aggregated in SQL into CycleResults.
+
+Where each figure is computed, once:
+
+- `partnerships` - respondent and partnership element scores (one grouped query).
+- `scopes` - suppression of partnership scores; board, sector and state means;
+  invitation counts and response rates.
+- `partner_types` - partner-type pooled means and the industry gap.
+- `change` - change against the most recent earlier cycle with a score; trends.
+- `answers` - item results, anonymised responses, comments.
+- `cycles` - cycles in order and `results_version`, a cache key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reports.results import STATE_SCOPE, CycleResults, ElementInfo, ItemInfo
+from survey.models import Board, Cycle
+from survey.scoring import answers, change, partner_types
+from survey.scoring.cycles import cycle_by_name, previous_cycles, results_version
+from survey.scoring.partnerships import (
+    ScoredCycle,
+    overall_value,
+    partnership_scores,
+    scale_info,
+)
+from survey.scoring.scopes import Counts, build_scopes, invitation_counts
+
+__all__ = [
+    "UnknownBoardError", "cycle_by_name", "cycle_results", "overall_value", "partnership_scores",
+    "previous_cycles", "respondent_code", "results_version", "scale_info",
+]
+
+respondent_code = answers.respondent_code
+
+
+class UnknownBoardError(LookupError):
+    """A board code that is neither a board nor a board of the cycle's partnerships."""
+
+
+def cycle_results(
+    session: Session,
+    cycle: Cycle,
+    board_code: str | None = None,
+    *,
+    include_responses: bool = True,
+    respondent_salt: str | None = None,
+) -> CycleResults:
+    """Every figure of one cycle, optionally limited to one board (the state stays whole).
+
+    `respondent_salt` keys the anonymous respondent codes (default: the cycle's content
+    hash). Raises UnknownBoardError for a board code that is neither a board nor a board
+    of the cycle's partnerships.
+    """
+    scored = partnership_scores(session, cycle)
+    board_name = _board_name(session, scored, board_code)
+    earlier = [partnership_scores(session, c) for c in previous_cycles(session, cycle)]
+    members = [p for p in scored.partnerships if board_code is None or p.board_code == board_code]
+
+    board_of = {p.participation_id: p.board_code for p in scored.partnerships}
+    counts: dict[int, Counts] = defaultdict(Counts)
+    type_counts: dict[tuple[str, str], Counts] = defaultdict(Counts)
+    for (participation_id, ptype), c in invitation_counts(session, cycle).items():
+        counts[participation_id] += c
+        type_counts[STATE_SCOPE, ptype] += c
+        type_counts[board_of[participation_id], ptype] += c
+
+    scopes = build_scopes(scored, counts, board_code, board_name)
+    type_scopes = [STATE_SCOPE, *(b.key for b in scopes.boards)]
+    pools = partner_types.type_pools(session, scored)
+    questionnaire = scored.questionnaire
+    salt = respondent_salt if respondent_salt is not None else cycle.content_hash
+    return CycleResults(
+        cycle=cycle.name, cycle_status=cycle.status, opens_on=cycle.opens_on,
+        closes_on=cycle.closes_on, generated_at=dt.datetime.now(dt.UTC),
+        content_hash=cycle.content_hash, scale=scored.scale,
+        elements=tuple(ElementInfo(e.key, e.title, e.order) for e in questionnaire.elements),
+        items=tuple(ItemInfo(i.element_key, i.code, i.text) for i in questionnaire.items),
+        board_code=board_code, state=scopes.state, boards=scopes.boards, sectors=scopes.sectors,
+        partnerships=scopes.partnerships,
+        item_results=answers.item_results(session, scored, members, counts, board_code),
+        partner_types=partner_types.partner_types(scored, pools, type_counts, type_scopes),
+        gaps=partner_types.gaps(scored, pools, type_scopes),
+        changes=change.changes(scored, earlier, members),
+        responses=(answers.responses(session, scored, board_code, salt)
+                   if include_responses else ()),
+        comments=answers.comments(session, scored, board_code),
+        trends=change.trends([*earlier, scored], board_code, {p.partnership_id for p in members}),
+    )
+
+
+def _board_name(session: Session, scored: ScoredCycle, board_code: str | None) -> str:
+    """The board's name as it stood in the cycle; raise for an unknown code."""
+    if board_code is None:
+        return ""
+    for p in scored.partnerships:
+        if p.board_code == board_code:
+            return p.board_name
+    name = session.execute(select(Board.name).where(Board.code == board_code)).scalar()
+    if name is None:
+        raise UnknownBoardError(f"unknown board: {board_code}")
+    return name

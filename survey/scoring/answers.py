@@ -1,0 +1,102 @@
+"""Item results, anonymised responses and comments of submitted respondents."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Float, Select, case, cast, func, select
+from sqlalchemy.orm import Session
+
+from reports.results import Comment, ItemResult, ResponseRow
+from survey.models import Answer, Cycle, Invitation, Participation
+from survey.models import Comment as CommentRow
+from survey.scoring.cycles import SUBMITTED
+from survey.scoring.partnerships import PartnershipScores, ScoredCycle
+from survey.scoring.scopes import Counts
+
+
+def _submitted(query: Select[Any], cycle: Cycle, board_code: str | None) -> Select[Any]:
+    """Limit a query joined to invitations and participations to the submitted ones of a
+    cycle, and to one board as it stood in the cycle."""
+    query = query.where(Invitation.cycle_id == cycle.id, Invitation.status == SUBMITTED)
+    return query if board_code is None else query.where(Participation.board_code == board_code)
+
+
+def item_results(session: Session, scored: ScoredCycle, members: Sequence[PartnershipScores],
+                 counts: Mapping[int, Counts], board_code: str | None) -> tuple[ItemResult, ...]:
+    """Per partnership and item: n, mean, don't know, not applicable, unanswered, levels."""
+    levels = [level.value for level in scored.scale.levels]
+    query = (
+        select(Invitation.participation_id, Answer.item_code, func.count(Answer.level),
+               func.avg(cast(Answer.level, Float)),
+               func.sum(case((Answer.special == "DK", 1), else_=0)),
+               func.sum(case((Answer.special == "NA", 1), else_=0)), func.count(),
+               *(func.sum(case((Answer.level == v, 1), else_=0)) for v in levels))
+        .join(Answer, Answer.invitation_id == Invitation.id)
+        .join(Participation, Participation.id == Invitation.participation_id)
+        .group_by(Invitation.participation_id, Answer.item_code)
+    )
+    rows = {(row[0], row[1]): tuple(row)[2:]
+            for row in session.execute(_submitted(query, scored.cycle, board_code))}
+    nothing = (0, None, 0, 0, 0, *[0] * len(levels))
+    results = []
+    for p in members:
+        responded = counts.get(p.participation_id, Counts()).responded
+        for item in scored.questionnaire.items:
+            n, mean, dk, na, answered, *per_level = rows.get((p.participation_id, item.code),
+                                                             nothing)
+            results.append(ItemResult(
+                p.board_code, p.partnership_id, p.partnership, item.element_key, item.code,
+                item.text, n, None if mean is None else float(mean), int(dk), int(na),
+                responded - answered, {v: int(c) for v, c in zip(levels, per_level, strict=True)},
+            ))
+    return tuple(results)
+
+
+def respondent_code(cycle: Cycle, invitation_id: int, salt: str) -> str:
+    """A stable anonymous respondent code that reveals no name, email or id."""
+    digest = hashlib.sha256(f"{cycle.id}:{invitation_id}:{salt}".encode()).hexdigest()
+    return "R" + digest[:8]
+
+
+def responses(session: Session, scored: ScoredCycle, board_code: str | None,
+              salt: str) -> tuple[ResponseRow, ...]:
+    """Every submitted respondent's answer to every item, in the import format."""
+    cycle = scored.cycle
+    respondents = session.execute(_submitted(
+        select(Invitation.id, Participation.board_code, Participation.partnership_name,
+               Invitation.partner_type)
+        .join(Participation, Participation.id == Invitation.participation_id), cycle, board_code)
+    ).all()
+    answers: dict[tuple[int, str], str] = {}
+    for invitation_id, code, level, special in session.execute(_submitted(
+        select(Answer.invitation_id, Answer.item_code, Answer.level, Answer.special)
+        .join(Invitation, Invitation.id == Answer.invitation_id)
+        .join(Participation, Participation.id == Invitation.participation_id), cycle, board_code)
+    ):
+        answers[invitation_id, code] = str(level) if level is not None else str(special)
+    coded = sorted((board, partnership, respondent_code(cycle, iid, salt), ptype, iid)
+                   for iid, board, partnership, ptype in respondents)
+    return tuple(
+        ResponseRow(cycle.name, board, partnership, code, ptype, item.element_key, item.code,
+                    answers.get((iid, item.code), ""))
+        for board, partnership, code, ptype, iid in coded
+        for item in scored.questionnaire.items
+    )
+
+
+def comments(session: Session, scored: ScoredCycle, board_code: str | None,
+             ) -> tuple[Comment, ...]:
+    """Submitted respondents' comments, with their partner type but no author."""
+    order = {e.key: e.order for e in scored.questionnaire.elements}
+    rows = session.execute(_submitted(
+        select(Participation.partnership_id, CommentRow.element_key, Invitation.partner_type,
+               CommentRow.text, CommentRow.id)
+        .join(Invitation, Invitation.id == CommentRow.invitation_id)
+        .join(Participation, Participation.id == Invitation.participation_id),
+        scored.cycle, board_code)
+    ).all()
+    rows.sort(key=lambda r: (r[0], order.get(r[1], len(order)), r[4]))
+    return tuple(Comment(pid, key, ptype, text) for pid, key, ptype, text, _ in rows)

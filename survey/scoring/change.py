@@ -1,0 +1,64 @@
+"""Change against the most recent earlier cycle with a score, and trend points."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reports.results import OVERALL, ChangeResult, ScaleInfo, TrendPoint
+from survey.scoring.partnerships import PartnershipScores, ScoredCycle
+from survey.scoring.scopes import build_scopes, partnership_shown
+
+# Deltas such as 2.75 - 2.5 are not exact in floating point; a delta of exactly the
+# change threshold must count as a change.
+EPSILON = 1e-9
+
+
+def change_status(delta: float, current: float, scale: ScaleInfo) -> str:
+    """improved / declined past the threshold, else sustained at a high stage, else no change."""
+    if delta >= scale.change_threshold - EPSILON:
+        return "improved"
+    if delta <= -scale.change_threshold + EPSILON:
+        return "declined"
+    stage = scale.stage(current)
+    sustained = stage is not None and stage.value >= scale.sustained_level
+    return "sustained" if sustained else "no change"
+
+
+def changes(scored: ScoredCycle, earlier: Sequence[ScoredCycle],
+            members: Sequence[PartnershipScores]) -> tuple[ChangeResult, ...]:
+    """Each current partnership score (elements and overall) against its latest earlier one."""
+    history = [(s.cycle.name, {p.partnership_id: partnership_shown(p, s) for p in s.partnerships})
+               for s in reversed(earlier)]
+    results = []
+    for p in members:
+        current_scores = partnership_shown(p, scored)
+        for key in (*scored.element_keys, OVERALL):
+            current = current_scores.get(key)
+            if current is None:
+                continue
+            found = next(((name, shown[p.partnership_id][key]) for name, shown in history
+                          if key in shown.get(p.partnership_id, {})), None)
+            previous_cycle, previous = found if found else (None, None)
+            hidden = current.suppressed or (previous is not None and previous.suppressed)
+            delta = status = None
+            if previous is not None and not hidden:
+                assert current.value is not None and previous.value is not None
+                delta = current.value - previous.value
+                status = change_status(delta, current.value, scored.scale)
+            results.append(ChangeResult(p.board_code, p.partnership_id, p.partnership, key,
+                                        previous_cycle, previous, current, delta, status, hidden))
+    return tuple(results)
+
+
+def trends(history: Sequence[ScoredCycle], board_code: str | None,
+           partnership_ids: set[int]) -> tuple[TrendPoint, ...]:
+    """State, board and partnership scores per cycle, boards as they stood in each cycle."""
+    points = []
+    for scored in history:
+        scopes = build_scopes(scored, {})
+        boards = [b for b in scopes.boards if board_code is None or b.key == board_code]
+        partnerships = [p for p in scopes.partnerships if p.partnership_id in partnership_ids]
+        for scope in (scopes.state, *boards, *partnerships):
+            for key, score in (*scope.elements.items(), (OVERALL, scope.overall)):
+                points.append(TrendPoint(scored.cycle.name, scope.key, key, score))
+    return tuple(points)

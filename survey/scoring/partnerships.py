@@ -1,0 +1,123 @@
+"""Partnership element scores: the one place the score formula lives, in SQL.
+
+A respondent's element score is the mean of their scored items in the element, kept
+when at least half of the element's items (rounded up) are scored; only submitted
+responses count. A partnership's element score is the mean of its respondents' element
+scores. Both come from one grouped query; values here are not suppressed yet.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from statistics import fmean
+
+from sqlalchemy import Float, Subquery, case, cast, func, select
+from sqlalchemy.orm import Session
+
+from reports.results import ScaleInfo, StageInfo
+from survey.models import Answer, Cycle, Invitation, Participation
+from survey.questionnaire import Questionnaire, Scale
+from survey.scoring.cycles import SUBMITTED
+
+
+@dataclass(frozen=True)
+class Figure:
+    """An unsuppressed mean and how many it was drawn from."""
+
+    value: float
+    n: int
+
+
+@dataclass(frozen=True)
+class PartnershipScores:
+    """One partnership's unsuppressed element scores in one cycle, with its board then."""
+
+    participation_id: int
+    partnership_id: int
+    partnership: str
+    board_code: str
+    board_name: str
+    sector: str
+    elements: dict[str, Figure]  # only the elements that have a score
+
+
+@dataclass(frozen=True)
+class ScoredCycle:
+    """A cycle, its questionnaire snapshot and every partnership's scores in it."""
+
+    cycle: Cycle
+    questionnaire: Questionnaire
+    scale: ScaleInfo
+    partnerships: tuple[PartnershipScores, ...]
+
+    @property
+    def element_keys(self) -> tuple[str, ...]:
+        return tuple(e.key for e in self.questionnaire.elements)
+
+
+def scale_info(scale: Scale) -> ScaleInfo:
+    """The questionnaire's scale as reports see it."""
+    return ScaleInfo(
+        levels=tuple(StageInfo(level.value, level.label, level.description, level.min_score)
+                     for level in scale.levels),
+        dont_know_label=scale.dont_know_label,
+        not_applicable_label=scale.not_applicable_label,
+        min_respondents=scale.min_respondents,
+        change_threshold=scale.change_threshold,
+        sustained_level=scale.sustained_level,
+    )
+
+
+def respondent_element_scores(cycle: Cycle, questionnaire: Questionnaire) -> Subquery:
+    """Subquery: each submitted respondent's element scores (half the items scored or more).
+
+    Columns: invitation_id, participation_id, partner_type, element_key, score, scored.
+    """
+    needed = case({e.key: e.half_threshold for e in questionnaire.elements},
+                  value=Answer.element_key, else_=None)
+    scored = func.count(Answer.level)
+    return (
+        select(Invitation.id.label("invitation_id"), Invitation.participation_id,
+               Invitation.partner_type, Answer.element_key,
+               func.avg(cast(Answer.level, Float)).label("score"), scored.label("scored"))
+        .join(Answer, Answer.invitation_id == Invitation.id)
+        .where(Invitation.cycle_id == cycle.id, Invitation.status == SUBMITTED)
+        .group_by(Invitation.id, Invitation.participation_id, Invitation.partner_type,
+                  Answer.element_key)
+        .having(scored >= needed)
+        .subquery("respondent_scores")
+    )
+
+
+def partnership_scores(session: Session, cycle: Cycle) -> ScoredCycle:
+    """Every partnership of a cycle with its unsuppressed element scores (two queries)."""
+    questionnaire = Questionnaire.from_dict(cycle.content)
+    respondents = respondent_element_scores(cycle, questionnaire)
+    figures: dict[int, dict[str, Figure]] = defaultdict(dict)
+    for participation_id, key, value, n in session.execute(
+        select(respondents.c.participation_id, respondents.c.element_key,
+               func.avg(respondents.c.score), func.count())
+        .group_by(respondents.c.participation_id, respondents.c.element_key)
+    ):
+        figures[participation_id][key] = Figure(float(value), n)
+    participations = session.execute(
+        select(Participation).where(Participation.cycle_id == cycle.id)
+        .order_by(Participation.board_code, Participation.partnership_name,
+                  Participation.partnership_id)
+    ).scalars()
+    partnerships = tuple(
+        PartnershipScores(p.id, p.partnership_id, p.partnership_name, p.board_code, p.board_name,
+                          p.sector, figures.get(p.id, {}))
+        for p in participations
+    )
+    return ScoredCycle(cycle, questionnaire, scale_info(questionnaire.scale), partnerships)
+
+
+def overall_value(values: Mapping[str, float | None], keys: Sequence[str]) -> float | None:
+    """Mean of the element scores, defined only when every element has one."""
+    present = [values.get(key) for key in keys]
+    if not keys or any(v is None for v in present):
+        return None
+    return fmean(v for v in present if v is not None)
