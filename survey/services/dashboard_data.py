@@ -1,0 +1,365 @@
+"""What the staff dashboards show: cycle choice, the charts of each scope, page data.
+
+Pure functions over `reports.results.CycleResults` plus a few small queries; no Flask.
+The web layer caches results and rendered charts (survey/web/chart_cache.py) and
+decides who may see what (survey/web/dashboards.py).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reports import charts
+from reports.results import (
+    OVERALL,
+    STATE_SCOPE,
+    ChangeResult,
+    Comment,
+    CycleResults,
+    ElementInfo,
+    ItemResult,
+    ScopeResult,
+    Score,
+    StageInfo,
+)
+from survey.models import PARTNER_TYPE_LABELS, Board, Cycle, CycleStatus, Participation, Partnership
+
+STATUSES = ("improved", "declined", "sustained", "no change")
+
+# Chart slugs of each scope, as they appear in /charts/<cycle>/<scope>/.../<slug>.<png|svg>.
+# Each builder takes (results, scope key) where the key is a board code or partnership id.
+ChartBuilder = Callable[[CycleResults, str], Any]
+SCOPE_CHARTS: dict[str, dict[str, ChartBuilder]] = {
+    "state": {
+        "board-heatmap": lambda r, _k: charts.board_heatmap(r),
+        "radar": lambda r, _k: charts.radar(r),
+        "sector-comparison": lambda r, _k: charts.sector_comparison(r),
+        "partner-types": lambda r, _k: charts.partner_types(r, scope=STATE_SCOPE),
+        "industry-gap": lambda r, _k: charts.industry_gap(r, scope=STATE_SCOPE),
+        "change": lambda r, _k: charts.change(r, STATE_SCOPE),
+    },
+    "boards": {
+        "radar": lambda r, k: charts.radar(r, board_code=k),
+        "partnership-heatmap": lambda r, k: charts.partnership_heatmap(r, board_code=k),
+        "partner-types": lambda r, k: charts.partner_types(r, scope=k),
+        "industry-gap": lambda r, k: charts.industry_gap(r, scope=k),
+        "level-distribution": lambda r, k: charts.level_distribution(r, board_code=k),
+        "change": lambda r, k: charts.change(r, k),
+    },
+    "partnerships": {
+        "radar": lambda r, k: charts.radar(
+            r, board_code=_partnership(r, int(k)).board_code, partnership_id=int(k)
+        ),
+        "level-distribution": lambda r, k: charts.level_distribution(
+            r, board_code=_partnership(r, int(k)).board_code, partnership_id=int(k)
+        ),
+        "change": lambda r, k: charts.change(r, k),
+    },
+}
+
+
+def build_chart(results: CycleResults, scope: str, key: str, name: str) -> Any | None:
+    """The chart `name` of a scope ("state", "boards", "partnerships"), None if unknown."""
+    builder = SCOPE_CHARTS.get(scope, {}).get(name)
+    return None if builder is None else builder(results, key)
+
+
+# --- cycles ---------------------------------------------------------------------------
+
+
+def list_cycles(session: Session) -> list[Cycle]:
+    """Every cycle, most recent first."""
+    return list(
+        session.execute(select(Cycle).order_by(Cycle.opens_on.desc(), Cycle.id.desc())).scalars()
+    )
+
+
+def find_cycle(session: Session, name: str) -> Cycle | None:
+    """The cycle of this name, or None."""
+    return session.execute(select(Cycle).where(Cycle.name == name)).scalar_one_or_none()
+
+
+def default_cycle(cycles: list[Cycle]) -> Cycle | None:
+    """The open cycle, else the most recent one that opened, else the most recent."""
+    for wanted in (CycleStatus.OPEN, CycleStatus.CLOSED):
+        chosen = next((c for c in cycles if c.status == wanted), None)
+        if chosen is not None:
+            return chosen
+    return cycles[0] if cycles else None
+
+
+@dataclass(frozen=True)
+class CycleChoice:
+    """The cycles a selector lists and the one chosen (None: no cycles, or unknown name)."""
+
+    cycles: list[Cycle]
+    current: Cycle | None
+    unknown: bool = False
+
+
+def choose_cycle(session: Session, name: str | None) -> CycleChoice:
+    """The cycle named in `?cycle=`, or the default one when no name was given."""
+    cycles = list_cycles(session)
+    if not name:
+        return CycleChoice(cycles, default_cycle(cycles))
+    chosen = next((c for c in cycles if c.name == name), None)
+    return CycleChoice(cycles, chosen, unknown=chosen is None)
+
+
+# --- boards and partnerships ------------------------------------------------------------
+
+
+def board_name(session: Session, code: str) -> str | None:
+    """The current name of a board, or None when no board has this code."""
+    return session.execute(select(Board.name).where(Board.code == code)).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class PartnershipBoards:
+    """A partnership's board as it stood in a cycle (None: not in it) and its board now."""
+
+    in_cycle: str | None
+    current: str
+    name: str  # the partnership's current name
+
+    @property
+    def for_results(self) -> str:
+        return self.in_cycle or self.current
+
+
+def partnership_boards(
+    session: Session, cycle: Cycle, partnership_id: int
+) -> PartnershipBoards | None:
+    """Where a partnership stood in a cycle and stands now; None for an unknown partnership."""
+    current = session.execute(
+        select(Board.code, Partnership.name)
+        .join(Partnership.board)
+        .where(Partnership.id == partnership_id)
+    ).one_or_none()
+    if current is None:
+        return None
+    in_cycle = session.execute(
+        select(Participation.board_code).where(
+            Participation.cycle_id == cycle.id, Participation.partnership_id == partnership_id
+        )
+    ).scalar_one_or_none()
+    return PartnershipBoards(in_cycle, current.code, current.name)
+
+
+def _partnership(results: CycleResults, partnership_id: int) -> ScopeResult:
+    found = find_partnership(results, partnership_id)
+    if found is None:
+        raise LookupError(f"partnership {partnership_id} is not in cycle {results.cycle}")
+    return found
+
+
+def find_partnership(results: CycleResults, partnership_id: int) -> ScopeResult | None:
+    """A partnership's scores in these results, or None when it did not take part."""
+    return next((p for p in results.partnerships if p.partnership_id == partnership_id), None)
+
+
+def find_board(results: CycleResults, code: str) -> ScopeResult | None:
+    """A board's scores in these results, or None."""
+    return next((b for b in results.boards if b.key == code), None)
+
+
+def chart_names(scope: str, results: CycleResults, key: str = "") -> list[str]:
+    """The charts a scope's page shows (the partnership page needs the partnership)."""
+    if scope == "partnerships" and find_partnership(results, int(key)) is None:
+        return []
+    if scope == "boards" and find_board(results, key) is None:
+        return []
+    return list(SCOPE_CHARTS.get(scope, {}))
+
+
+# --- page data ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeCount:
+    """How many partnerships improved, declined, ... on one element (or overall)."""
+
+    element_key: str
+    title: str
+    counts: dict[str, int]
+    suppressed: int
+
+
+@dataclass(frozen=True)
+class StatePage:
+    results: CycleResults
+    charts: dict[str, Any]
+    change_counts: list[ChangeCount]
+    overall_changes: list[ChangeResult]
+    has_previous: bool
+
+
+@dataclass(frozen=True)
+class PartnershipRow:
+    partnership: ScopeResult
+    change: ChangeResult | None
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    results: CycleResults
+    code: str
+    name: str
+    board: ScopeResult | None  # None: the board had no partnerships in this cycle
+    partnerships: list[PartnershipRow]
+    charts: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ElementRow:
+    element: ElementInfo
+    score: Score
+    stage: StageInfo | None
+    board: Score | None
+    state: Score
+
+
+@dataclass(frozen=True)
+class ItemGroup:
+    element: ElementInfo
+    items: list[ItemResult]
+
+
+@dataclass(frozen=True)
+class CommentGroup:
+    element: ElementInfo
+    comments: list[tuple[str, str]]  # (partner type label, text): never a name
+
+
+@dataclass(frozen=True)
+class PartnershipPage:
+    results: CycleResults
+    partnership: ScopeResult | None  # None: did not take part in this cycle
+    board: ScopeResult | None
+    too_few: bool  # fewer than min_respondents responded: no numbers at all
+    elements: list[ElementRow] = field(default_factory=list)
+    item_groups: list[ItemGroup] = field(default_factory=list)
+    comment_groups: list[CommentGroup] = field(default_factory=list)
+    changes: list[ChangeResult] = field(default_factory=list)
+    charts: dict[str, Any] = field(default_factory=dict)
+
+
+def scope_charts(results: CycleResults, scope: str, key: str = "") -> dict[str, Any]:
+    """Every chart a scope's page shows, by slug."""
+    names = chart_names(scope, results, key)
+    return {name: build_chart(results, scope, key, name) for name in names}
+
+
+def change_counts(results: CycleResults) -> list[ChangeCount]:
+    """Per element and overall: partnerships by change status, and how many are suppressed."""
+    rows = []
+    keys = [(e.key, e.title) for e in results.elements] + [(OVERALL, "Overall")]
+    for key, title in keys:
+        changes = [c for c in results.changes if c.element_key == key and c.previous_cycle]
+        counts = Counter(c.status for c in changes if not c.suppressed and c.status)
+        rows.append(
+            ChangeCount(key, title, {s: counts.get(s, 0) for s in STATUSES},
+                        sum(1 for c in changes if c.suppressed))
+        )
+    return rows
+
+
+def state_page(results: CycleResults) -> StatePage:
+    """The state dashboard: charts, change counts and each partnership's overall change."""
+    overall = sorted(
+        (c for c in results.changes if c.element_key == OVERALL and c.previous_cycle),
+        key=lambda c: (c.board_code, c.partnership.casefold()),
+    )
+    return StatePage(
+        results=results,
+        charts=scope_charts(results, "state"),
+        change_counts=change_counts(results),
+        overall_changes=overall,
+        has_previous=any(c.previous_cycle for c in results.changes),
+    )
+
+
+def board_page(results: CycleResults, code: str, name: str) -> BoardPage:
+    """A board's dashboard: the board against the state, its partnerships and charts."""
+    board = find_board(results, code)
+    overall = {c.partnership_id: c for c in results.changes if c.element_key == OVERALL}
+    partnerships = sorted(
+        (p for p in results.partnerships if p.board_code == code),
+        key=lambda p: p.label.casefold(),
+    )
+    return BoardPage(
+        results=results,
+        code=code,
+        name=board.label if board else name,
+        board=board,
+        partnerships=[PartnershipRow(p, overall.get(p.partnership_id)) for p in partnerships],
+        charts=scope_charts(results, "boards", code) if board else {},
+    )
+
+
+def partnership_page(results: CycleResults, partnership_id: int) -> PartnershipPage:
+    """A partnership's page: element and item results, comments without names, change."""
+    partnership = find_partnership(results, partnership_id)
+    if partnership is None:
+        return PartnershipPage(
+            results, None, None, too_few=False,
+            charts=scope_charts(results, "partnerships", str(partnership_id)),
+        )
+    board = find_board(results, partnership.board_code)
+    too_few = partnership.responded < results.scale.min_respondents
+    page = PartnershipPage(
+        results=results,
+        partnership=partnership,
+        board=board,
+        too_few=too_few,
+        changes=_changes(results, partnership_id),
+        charts=scope_charts(results, "partnerships", str(partnership_id)),
+    )
+    if too_few:
+        return page
+    page.elements.extend(
+        ElementRow(
+            element=e,
+            score=partnership.elements[e.key],
+            stage=partnership.element_stage(e.key, results.scale),
+            board=board.elements[e.key] if board else None,
+            state=results.state.elements[e.key],
+        )
+        for e in results.elements
+    )
+    items = [i for i in results.item_results if i.partnership_id == partnership_id]
+    order = {item.code: n for n, item in enumerate(results.items)}
+    for e in results.elements:
+        group = sorted(
+            (i for i in items if i.element_key == e.key), key=lambda i: order.get(i.item_code, 0)
+        )
+        page.item_groups.append(ItemGroup(e, group))
+    comments = [c for c in results.comments if c.partnership_id == partnership_id]
+    for e in results.elements:
+        texts = [(partner_type_label(c), c.text) for c in comments if c.element_key == e.key]
+        if texts:
+            page.comment_groups.append(CommentGroup(e, texts))
+    return page
+
+
+def partner_type_label(comment: Comment) -> str:
+    """The label of a comment's partner type (its only attribution)."""
+    return PARTNER_TYPE_LABELS.get(comment.partner_type, comment.partner_type)
+
+
+def _changes(results: CycleResults, partnership_id: int) -> list[ChangeResult]:
+    order = {e.key: e.order for e in results.elements}
+    rows = [c for c in results.changes if c.partnership_id == partnership_id]
+    return sorted(rows, key=lambda c: order.get(c.element_key, 1_000))
+
+
+def item_suppressed(item: ItemResult, min_respondents: int) -> bool:
+    """An item's mean and level counts drawn from fewer than min_respondents answers."""
+    return 0 < item.n < min_respondents
+

@@ -1,0 +1,113 @@
+"""In-process caches of cycle results, rendered charts and workbooks.
+
+Every key carries `results_version(session, cycle)`, a fingerprint that changes when
+answers change, so a new answer makes the next request rebuild and stale entries
+simply age out of the bounded LRU. One cache per application (kept in
+`app.extensions`), shared by the threads of the WSGI server.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from reports.results import CycleResults
+from survey import scoring
+from survey.models import Cycle
+from survey.services import dashboard_data
+
+T = TypeVar("T")
+RESULTS_SLOTS = 32
+RENDER_SLOTS = 512
+
+
+class LRUCache:
+    """A small thread-safe least-recently-used mapping with a size bound."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_build(self, key: Hashable, build: Callable[[], T]) -> T:
+        """The cached value for `key`, built (outside the lock) and stored when missing."""
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        value = build()
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+class ChartCache:
+    """Cycle results and rendered bytes, keyed by cycle, scope, name, format and version."""
+
+    def __init__(self) -> None:
+        self.results = LRUCache(RESULTS_SLOTS)
+        self.renders = LRUCache(RENDER_SLOTS)
+
+
+def _cache() -> ChartCache:
+    return current_app.extensions.setdefault("survey_chart_cache", ChartCache())
+
+
+def results_for(session: Session, cycle: Cycle, board_code: str | None = None) -> CycleResults:
+    """The cycle's results (the whole state, or limited to one board), cached per version."""
+    return _results(session, cycle, board_code, scoring.results_version(session, cycle))
+
+
+def _results(session: Session, cycle: Cycle, board_code: str | None, version: str) -> CycleResults:
+    return _cache().results.get_or_build(
+        (cycle.id, board_code, version),
+        lambda: scoring.cycle_results(session, cycle, board_code),
+    )
+
+
+def chart_image(
+    session: Session, cycle: Cycle, scope: str, key: str, name: str, fmt: str,
+    results_board: str | None = None,
+) -> bytes | None:
+    """A chart of a scope as PNG or SVG bytes, cached per version; None if it has no such chart.
+
+    `results_board` limits the results the chart is drawn from to one board (board and
+    partnership charts); `key` is the board code or partnership id the chart is about.
+    """
+    version = scoring.results_version(session, cycle)
+    results = _results(session, cycle, results_board, version)
+    if name not in dashboard_data.chart_names(scope, results, key):
+        return None
+
+    def render() -> bytes:
+        chart = dashboard_data.build_chart(results, scope, key, name)
+        return chart.png() if fmt == "png" else chart.svg()
+
+    return _cache().renders.get_or_build((cycle.id, scope, key, name, fmt, version), render)
+
+
+def workbook(session: Session, cycle: Cycle, board_code: str | None = None) -> bytes:
+    """The Excel rollup of the state or one board, cached per version."""
+    from reports.workbook import build_workbook
+
+    version = scoring.results_version(session, cycle)
+    scope = ("boards", board_code) if board_code else ("state", "")
+    return _cache().renders.get_or_build(
+        (cycle.id, *scope, "workbook", "xlsx", version),
+        lambda: build_workbook(_results(session, cycle, board_code, version)),
+    )

@@ -1,0 +1,85 @@
+"""Staff dashboards: the state, one board, one partnership; each for a chosen cycle."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
+
+from survey.db import db
+from survey.models import Cycle, Role
+from survey.services import dashboard_data
+from survey.services.dashboard_data import CycleChoice, PartnershipBoards
+from survey.web import chart_cache
+from survey.web.access import require_board, staff_required
+from survey.web.downloads import chart_links
+
+bp = Blueprint("dashboards", __name__)
+
+
+def selected_cycle() -> CycleChoice:
+    """The cycle named in ?cycle= (404 when unknown), else the open or latest one."""
+    choice = dashboard_data.choose_cycle(db.session, request.args.get("cycle", "").strip())
+    if choice.unknown:
+        abort(404)
+    return choice
+
+
+def visible_partnership(cycle: Cycle, partnership_id: int) -> PartnershipBoards:
+    """Where a partnership stood; 404 unless the user may see its board then or now."""
+    boards = dashboard_data.partnership_boards(db.session, cycle, partnership_id)
+    if boards is None or not any(
+        code and current_user.can_see_board(code) for code in (boards.in_cycle, boards.current)
+    ):
+        abort(404)
+    return boards
+
+
+@bp.get("/state")
+@staff_required(Role.ADMIN, Role.STATE)
+def state() -> str:
+    """Every board by element, the state radar, sectors, partner types and change."""
+    choice = selected_cycle()
+    page = links = None
+    if choice.current is not None:
+        page = dashboard_data.state_page(chart_cache.results_for(db.session, choice.current))
+        links = chart_links(choice.current.name, "state", "", page.charts)
+    return render_template("dashboards/state.html", choice=choice, page=page, links=links)
+
+
+@bp.get("/boards/<code>")
+@staff_required()
+def board(code: str) -> str:
+    """One board against the state, its partnerships, partner types and industry gap."""
+    require_board(code)
+    name = dashboard_data.board_name(db.session, code)
+    if name is None:
+        abort(404)
+    choice = selected_cycle()
+    page = links = None
+    if choice.current is not None:
+        results = chart_cache.results_for(db.session, choice.current, code)
+        page = dashboard_data.board_page(results, code, name)
+        links = chart_links(choice.current.name, "boards", code, page.charts)
+    return render_template(
+        "dashboards/board.html", choice=choice, page=page, links=links, code=code, name=name,
+        roster_url=f"{request.script_root}/admin/boards/{quote(code)}/roster",
+    )
+
+
+@bp.get("/partnerships/<int:id>")
+@staff_required()
+def partnership(id: int) -> str:
+    """One partnership against its board and the state: items, comments, change."""
+    choice = selected_cycle()
+    if choice.current is None:
+        abort(404)
+    boards = visible_partnership(choice.current, id)
+    results = chart_cache.results_for(db.session, choice.current, boards.for_results)
+    page = dashboard_data.partnership_page(results, id)
+    return render_template(
+        "dashboards/partnership.html", choice=choice, page=page, name=boards.name,
+        links=chart_links(choice.current.name, "partnerships", str(id), page.charts),
+        item_suppressed=dashboard_data.item_suppressed,
+    )

@@ -1,0 +1,132 @@
+"""Chart images and Excel workbooks, each confined like the page it belongs to.
+
+Chart addresses, by scope (`<fmt>` is `png` or `svg`):
+
+    /charts/<cycle>/state/<chart>.<fmt>               /charts/2026/state/board-heatmap.png
+    /charts/<cycle>/boards/<code>/<chart>.<fmt>       /charts/2026/boards/15/radar.svg
+    /charts/<cycle>/partnerships/<id>/<chart>.<fmt>   /charts/2026/partnerships/42/change.png
+
+Chart slugs per scope are listed in survey.services.dashboard_data.SCOPE_CHARTS.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from flask import Blueprint, abort, request, url_for
+from werkzeug.wrappers import Response
+
+from survey.db import db
+from survey.models import Cycle, Role
+from survey.services import dashboard_data
+from survey.web import chart_cache
+from survey.web.access import require_board, staff_required
+
+bp = Blueprint("downloads", __name__)
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+IMAGE_MIMETYPES = {"png": "image/png", "svg": "image/svg+xml"}
+CHART_FILE = "<name>.<any(png, svg):fmt>"
+
+
+def chart_links(
+    cycle: str, scope: str, key: str, names: Iterable[str]
+) -> dict[str, dict[str, str]]:
+    """PNG and SVG addresses of a scope's charts, by chart slug."""
+    endpoint = {"state": "downloads.state_chart", "boards": "downloads.board_chart",
+                "partnerships": "downloads.partnership_chart"}[scope]
+    scope_args = {"boards": {"code": key}, "partnerships": {"id": key}}.get(scope, {})
+    return {
+        name: {
+            "name": name,
+            **{fmt: url_for(endpoint, cycle=cycle, name=name, fmt=fmt, **scope_args)
+               for fmt in IMAGE_MIMETYPES},
+        }
+        for name in names
+    }
+
+
+def cycle_or_404(name: str) -> Cycle:
+    """The cycle of this name, or a 404 page."""
+    cycle = dashboard_data.find_cycle(db.session, name)
+    if cycle is None:
+        abort(404)
+    return cycle
+
+
+def board_or_404(code: str) -> None:
+    """404 unless the user may see this board and it exists."""
+    require_board(code)
+    if dashboard_data.board_name(db.session, code) is None:
+        abort(404)
+
+
+def attachment(data: bytes, filename: str, mimetype: str) -> Response:
+    """A download with a plain, quoted file name."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", filename)
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def image(data: bytes | None, fmt: str) -> Response:
+    """A chart image (404 for a chart the scope does not have), revalidated by ETag."""
+    if data is None:
+        abort(404)
+    response = Response(data, mimetype=IMAGE_MIMETYPES[fmt])
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.get("/exports/<cycle>.xlsx")
+@staff_required(Role.ADMIN, Role.STATE)
+def state_workbook(cycle: str) -> Response:
+    """The state's Excel rollup of a cycle."""
+    found = cycle_or_404(cycle)
+    data = chart_cache.workbook(db.session, found)
+    return attachment(data, f"survey-{found.name}.xlsx", XLSX_MIMETYPE)
+
+
+@bp.get("/exports/<cycle>/<code>.xlsx")
+@staff_required()
+def board_workbook(cycle: str, code: str) -> Response:
+    """One board's Excel rollup of a cycle."""
+    board_or_404(code)
+    found = cycle_or_404(cycle)
+    data = chart_cache.workbook(db.session, found, code)
+    return attachment(data, f"survey-{found.name}-{code}.xlsx", XLSX_MIMETYPE)
+
+
+@bp.get(f"/charts/<cycle>/state/{CHART_FILE}")
+@staff_required(Role.ADMIN, Role.STATE)
+def state_chart(cycle: str, name: str, fmt: str) -> Response:
+    """A state chart as PNG or SVG."""
+    found = cycle_or_404(cycle)
+    return image(chart_cache.chart_image(db.session, found, "state", "", name, fmt), fmt)
+
+
+@bp.get(f"/charts/<cycle>/boards/<code>/{CHART_FILE}")
+@staff_required()
+def board_chart(cycle: str, code: str, name: str, fmt: str) -> Response:
+    """A board chart as PNG or SVG."""
+    board_or_404(code)
+    found = cycle_or_404(cycle)
+    data = chart_cache.chart_image(db.session, found, "boards", code, name, fmt, results_board=code)
+    return image(data, fmt)
+
+
+@bp.get(f"/charts/<cycle>/partnerships/<int:id>/{CHART_FILE}")
+@staff_required()
+def partnership_chart(cycle: str, id: int, name: str, fmt: str) -> Response:
+    """A partnership chart as PNG or SVG."""
+    from survey.web.dashboards import visible_partnership
+
+    found = cycle_or_404(cycle)
+    boards = visible_partnership(found, id)
+    data = chart_cache.chart_image(
+        db.session, found, "partnerships", str(id), name, fmt, results_board=boards.for_results
+    )
+    return image(data, fmt)

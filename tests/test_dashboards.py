@@ -1,0 +1,250 @@
+"""Staff dashboards: what state staff and board leads see, and what they must not."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy.orm import Session
+
+from survey.models import Board, CycleStatus, Partnership
+from survey.scoring import cycle_results
+from survey.services.accounts import create_user
+from survey.services.dashboard_data import find_cycle
+from tests.factories import (
+    all_answers,
+    answer,
+    make_board,
+    make_cycle,
+    make_invitation,
+    make_member,
+    make_partnership,
+    shipped_questionnaire,
+)
+
+PASSWORD = "correct horse battery"
+SECRET_NAME = "Wilhelmina Quarterfield"
+SECRET_EMAIL = "wilhelmina.q@secret-employer.example"
+COMMENT = "We meet monthly & share <labour market> data."
+
+
+@dataclass
+class World:
+    """Two boards, two cycles, and staff accounts; ids for the URLs under test."""
+
+    board: Board  # "15", with the board lead
+    other: Board  # "16"
+    strong: Partnership  # 15: 3 respondents in 2026 and 2025
+    small: Partnership  # 15: 1 respondent (suppressed)
+    elsewhere: Partnership  # 16: 3 respondents
+
+
+def build_world(session: Session) -> World:
+    """Boards 15 and 16, cycle 2025 (closed) and 2026 (open), answers, three staff users."""
+    q = shipped_questionnaire()
+    board = make_board(session, "15", "CareerSource Heartland")
+    other = make_board(session, "16", "CareerSource Gulf Coast")
+    strong = make_partnership(session, board, "Advanced Manufacturing <b>x</b>")
+    small = make_partnership(session, board, "Health Care Partners", sector="Health care")
+    elsewhere = make_partnership(session, other, "Logistics Alliance", sector="Logistics")
+    earlier = make_cycle(session, "2025", status=CycleStatus.CLOSED)
+    current = make_cycle(session, "2026")
+    earlier.opens_on = current.opens_on.replace(year=current.opens_on.year - 1)
+    earlier.closes_on = current.closes_on.replace(year=current.closes_on.year - 1)
+
+    members = [
+        make_member(session, strong, "business", email=SECRET_EMAIL, name=SECRET_NAME),
+        make_member(session, strong, "education"),
+        make_member(session, strong, "workforce"),
+    ]
+    for member, level in zip(members, (2, 2, 3), strict=True):
+        invitation, _ = make_invitation(session, earlier, member)
+        answer(session, invitation, all_answers(q, level))
+    for member, level in zip(members, (4, 3, 3), strict=True):
+        invitation, _ = make_invitation(session, current, member)
+        comments = {"data": COMMENT} if member.email == SECRET_EMAIL else None
+        answer(session, invitation, all_answers(q, level), comments=comments)
+    lone = make_member(session, small, "business")
+    invitation, _ = make_invitation(session, current, lone)
+    answer(session, invitation, all_answers(q, 1))
+    make_invitation(session, current, make_member(session, small, "labor"))
+    for level in (1, 2, 2):
+        invitation, _ = make_invitation(session, current, make_member(session, elsewhere))
+        answer(session, invitation, all_answers(q, level))
+
+    create_user(session, "state@example.org", PASSWORD, "state")
+    create_user(session, "admin@example.org", PASSWORD, "admin")
+    create_user(session, "lead@example.org", PASSWORD, "board", board=board)
+    session.commit()
+    return World(board, other, strong, small, elsewhere)
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    return build_world(session)
+
+
+def page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, f"{url}: {response.status_code}"
+    return response.get_data(as_text=True)
+
+
+def text_of(body: str) -> str:
+    """The visible text of a page, tags dropped and whitespace collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+
+def results_2026(session: Session, board_code: str | None = None):
+    return cycle_results(session, find_cycle(session, "2026"), board_code)
+
+
+def test_state_page_shows_every_board_with_the_scoring_figures(client, auth, session, world):
+    auth.login("state@example.org")
+    body = page(client, "/state")
+    results = results_2026(session)
+    text = text_of(body)
+    assert "cycle 2026" in text
+    assert {b.key for b in results.boards} == {"15", "16"}
+    for board in results.boards:
+        assert f'href="/boards/{board.key}?cycle=2026"' in body
+        assert board.label in text
+        assert f"{board.overall.value:.2f}" in text
+    state = results.state
+    assert f"{state.overall.value:.2f}" in text
+    assert f'<span class="badge stage-{state.stage.value}">{state.stage.label}</span>' in body
+    assert f"Response rate {state.responded / state.invited:.0%}" in text
+    assert 'href="/exports/2026.xlsx"' in body
+    assert '<img src="/charts/2026/state/board-heatmap.png" alt="' in body
+    assert 'href="/charts/2026/state/radar.svg"' in body
+
+
+def test_state_page_lists_change_since_the_last_cycle(client, auth, world):
+    auth.login("admin@example.org")
+    text = text_of(page(client, "/state"))
+    # The strong partnership went from 2.33 overall in 2025 to 3.33 in 2026.
+    assert re.search(r"Advanced Manufacturing <b>x</b> 2025 2\.33 3\.33 \+1\.00 improved", text)
+
+
+def test_cycle_selector_switches_cycle_and_unknown_cycle_is_404(client, auth, world):
+    auth.login("state@example.org")
+    body = page(client, "/state")
+    assert '<option value="2026" selected>' in body
+    assert '<option value="2025"' in body
+    earlier = text_of(page(client, "/state?cycle=2025"))
+    assert "cycle 2025" in earlier
+    assert "Logistics Alliance" not in earlier  # took no part in 2025
+    assert client.get("/state?cycle=1999").status_code == 404
+
+
+def test_board_lead_sees_own_board(client, auth, session, world):
+    auth.login("lead@example.org")
+    body = page(client, "/boards/15")
+    text = text_of(body)
+    results = results_2026(session, "15")
+    strong = next(p for p in results.partnerships if p.partnership_id == world.strong.id)
+    assert f'href="/partnerships/{world.strong.id}?cycle=2026"' in body
+    assert f'href="/partnerships/{world.small.id}?cycle=2026"' in body
+    assert f"{strong.overall.value:.2f}" in text
+    assert "3 of 3" in text  # response progress
+    assert "1 of 2" in text
+    assert '<progress max="3" value="3"' in body
+    assert 'href="/exports/2026/15.xlsx"' in body
+    assert 'href="/admin/boards/15/roster"' in body
+    assert '<img src="/charts/2026/boards/15/radar.png"' in body
+    assert '<img src="/charts/2026/boards/15/partner-types.png"' in body
+    assert '<img src="/charts/2026/boards/15/industry-gap.png"' in body
+    assert "Logistics Alliance" not in text  # another board's partnership
+
+
+def test_suppressed_partnership_in_board_table_shows_no_number(client, auth, world):
+    auth.login("lead@example.org")
+    body = page(client, "/boards/15")
+    row = re.search(r'<tr>\s*<th scope="row"><a[^>]*>Health Care Partners</a>.*?</tr>', body, re.S)
+    assert row, "the small partnership's row"
+    assert '<span class="badge suppressed">suppressed</span>' in row.group(0)
+    assert not re.search(r"\d\.\d\d", row.group(0))
+
+
+@pytest.mark.parametrize("url", ["/state", "/boards/16", "/partnerships/{elsewhere}"])
+def test_board_lead_gets_404_outside_their_board(client, auth, world, url):
+    auth.login("lead@example.org")
+    response = client.get(url.format(elsewhere=world.elsewhere.id))
+    assert response.status_code == 404
+    assert "Logistics Alliance" not in response.get_data(as_text=True)
+
+
+def test_unknown_board_and_partnership_are_404(client, auth, world):
+    auth.login("state@example.org")
+    assert client.get("/boards/99").status_code == 404
+    assert client.get("/partnerships/99999").status_code == 404
+
+
+def test_dashboards_need_a_login(client, world):
+    for url in ("/state", "/boards/15", f"/partnerships/{world.strong.id}"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert "/login" in response.headers["Location"]
+
+
+def test_partnership_page_shows_items_and_comments_without_names(client, auth, session, world):
+    auth.login("lead@example.org")
+    body = page(client, f"/partnerships/{world.strong.id}")
+    text = text_of(body)
+    results = results_2026(session, "15")
+    items = [i for i in results.item_results if i.partnership_id == world.strong.id]
+    assert items
+    for item in items:
+        assert item.text in text
+    assert f"{items[0].mean:.2f}" in text  # (4 + 3 + 3) / 3
+    assert COMMENT in text
+    assert html.escape(COMMENT, quote=False) in body  # escaped, not markup
+    assert "Business / industry" in text  # the comment's only attribution
+    assert SECRET_NAME not in body
+    assert SECRET_EMAIL not in body
+    for element in results.elements:
+        assert element.title in text
+    pid = world.strong.id
+    assert f'<img src="/charts/2026/partnerships/{pid}/radar.png"' in body
+    assert f'<img src="/charts/2026/partnerships/{pid}/level-distribution.png"' in body
+    assert f'<img src="/charts/2026/partnerships/{pid}/change.png"' in body
+
+
+def test_partnership_page_shows_each_elements_change(client, auth, world):
+    auth.login("lead@example.org")
+    text = text_of(page(client, f"/partnerships/{world.strong.id}"))
+    title = shipped_questionnaire().element("data").title
+    assert re.search(re.escape(title) + r" 2025 2\.33 3\.33 \+1\.00 improved", text)
+    assert re.search(r"Overall 2025 2\.33 3\.33 \+1\.00 improved", text)
+
+
+def test_suppressed_partnership_page_shows_no_numbers(client, auth, world):
+    auth.login("lead@example.org")
+    body = page(client, f"/partnerships/{world.small.id}")
+    text = text_of(body)
+    assert "Fewer than 3 partners responded; scores are suppressed to protect respondents" in text
+    main = body[body.index("<main"):body.index("</main>")]
+    assert not re.search(r"\d\.\d\d", main)
+    assert "radar.png" not in main
+    assert "level-distribution" not in main
+
+
+def test_user_typed_text_is_escaped(client, auth, world):
+    auth.login("state@example.org")
+    for url in ("/state", "/boards/15", f"/partnerships/{world.strong.id}"):
+        body = page(client, url)
+        assert "Advanced Manufacturing &lt;b&gt;x&lt;/b&gt;" in body
+        assert "<b>x</b>" not in body
+
+
+def test_lead_may_follow_a_partnership_that_moved_to_their_board(client, auth, session, world):
+    # Logistics Alliance moves from board 16 to 15 after 2026: its history moves with it.
+    world.elsewhere.board = world.board
+    session.commit()
+    auth.login("lead@example.org")
+    text = text_of(page(client, f"/partnerships/{world.elsewhere.id}?cycle=2026"))
+    assert "Logistics Alliance" in text
+    assert "board 16 CareerSource Gulf Coast" in text  # reported as the board stood then
