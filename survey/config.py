@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from survey.questionnaire import default_folder
+
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 COMMENT_MAX_LENGTH = 2000
-SHIPPED_QUESTIONNAIRES = Path(__file__).resolve().parent.parent / "questionnaires"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
@@ -22,7 +23,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "DATABASE_URL": os.environ.get("SURVEY_DATABASE_URL")
         or f"sqlite:///{instance / 'survey.sqlite3'}",
         "SECRET_KEY": os.environ.get("SURVEY_SECRET_KEY") or _instance_secret(instance),
-        "QUESTIONNAIRES": os.environ.get("SURVEY_QUESTIONNAIRES") or str(SHIPPED_QUESTIONNAIRES),
+        "QUESTIONNAIRES": os.environ.get("SURVEY_QUESTIONNAIRES") or str(default_folder()),
         "SMTP_URL": os.environ.get("SURVEY_SMTP_URL", ""),
         "BASE_URL": base_url,
         "MAIL_FROM": os.environ.get("SURVEY_MAIL_FROM", "sector-survey@localhost"),

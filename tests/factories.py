@@ -20,7 +20,7 @@ from survey.models import (
     Partnership,
     utcnow,
 )
-from survey.questionnaire import Questionnaire, load_questionnaire
+from survey.questionnaire import Questionnaire, default_folder, load_questionnaire
 from survey.services.invitations import add_token, invitation_for
 
 _seq = itertools.count(1)
@@ -31,9 +31,7 @@ def shipped_questionnaire() -> Questionnaire:
     """The shipped content (loaded once per test session)."""
     global _questionnaire
     if _questionnaire is None:
-        from survey.config import SHIPPED_QUESTIONNAIRES
-
-        _questionnaire = load_questionnaire(SHIPPED_QUESTIONNAIRES)
+        _questionnaire = load_questionnaire(default_folder())
     return _questionnaire
 
 
