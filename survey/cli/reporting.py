@@ -1,0 +1,98 @@
+"""`survey export FILE.xlsx --cycle C [--board CODE]` and `survey charts DIR --cycle C`.
+
+Both read only. Bad input exits 1 with a one-line reason and writes nothing; files are
+written to a temporary name in the same folder and moved into place, so a crash never
+leaves half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from reports.results import CycleResults
+from survey.db import db
+from survey.scoring import UnknownBoardError, cycle_by_name, cycle_results
+
+CYCLE_OPTION = click.option("--cycle", "cycle_name", required=True, metavar="C",
+                            help="Cycle name, e.g. 2026.")
+BOARD_OPTION = click.option("--board", "board_code", metavar="CODE",
+                            help="Limit to one board (as it stood in the cycle).")
+
+
+def load_results(cycle_name: str, board_code: str | None,
+                 include_responses: bool = True) -> CycleResults:
+    """A cycle's results, or a one-line ClickException for an unknown cycle or board."""
+    cycle = cycle_by_name(db.session, cycle_name)
+    if cycle is None:
+        raise click.ClickException(f"unknown cycle: {cycle_name}")
+    try:
+        return cycle_results(db.session, cycle, board_code, include_responses=include_responses)
+    except UnknownBoardError as exc:
+        raise click.ClickException(f"unknown board: {board_code}") from exc
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write bytes to a temporary file beside `path`, then move it into place."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _scope(results: CycleResults) -> str:
+    where = f"board {results.board_code}" if results.board_code else "the state"
+    return f"cycle {results.cycle}, {where}"
+
+
+@click.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@CYCLE_OPTION
+@BOARD_OPTION
+@with_appcontext
+def export_command(file: Path, cycle_name: str, board_code: str | None) -> None:
+    """Write the Excel rollup of a cycle (optionally one board) to FILE.xlsx."""
+    if file.suffix.lower() != ".xlsx":
+        raise click.ClickException(f"{file} does not end in .xlsx")
+    if not file.parent.is_dir():
+        raise click.ClickException(f"folder does not exist: {file.parent}")
+    results = load_results(cycle_name, board_code)
+    from reports.workbook import build_workbook
+
+    write_atomically(file, build_workbook(results))
+    click.echo(f"wrote {file}: {_scope(results)}, {len(results.boards)} boards, "
+               f"{len(results.partnerships)} partnerships, "
+               f"{sum(p.responded for p in results.partnerships)} responses")
+
+
+@click.command("charts")
+@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@CYCLE_OPTION
+@BOARD_OPTION
+@with_appcontext
+def charts_command(directory: Path, cycle_name: str, board_code: str | None) -> None:
+    """Write every chart of a cycle (optionally one board) as DIR/<name>.png and .svg."""
+    if directory.exists() and not directory.is_dir():
+        raise click.ClickException(f"not a folder: {directory}")
+    results = load_results(cycle_name, board_code, include_responses=False)
+    from reports.charts import all_charts
+
+    # Render everything first: a failing chart leaves no partial set behind.
+    rendered = [(Path(chart.name).name, chart.png(), chart.svg()) for chart in all_charts(results)]
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, png, svg in rendered:
+        write_atomically(directory / f"{name}.png", png)
+        write_atomically(directory / f"{name}.svg", svg)
+    click.echo(f"wrote {len(rendered)} charts ({2 * len(rendered)} files) to {directory}: "
+               f"{_scope(results)}")
+
+
+COMMANDS = [export_command, charts_command]

@@ -1,0 +1,142 @@
+"""`survey export` and `survey charts`: files written from cycle_results, nothing on bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from reports.charts import all_charts
+from survey.scoring import cycle_by_name, cycle_results
+from tests.factories import (
+    all_answers,
+    answer,
+    make_board,
+    make_cycle,
+    make_invitation,
+    make_member,
+    make_partnership,
+    shipped_questionnaire,
+)
+
+
+@pytest.fixture
+def data(session):
+    """Cycle 2026: board 01 with a 3-respondent and a suppressed 2-respondent partnership,
+    board 02 with one partnership of 3 respondents and a draft."""
+    q = shipped_questionnaire()
+    cycle = make_cycle(session, "2026")
+    b1, b2 = make_board(session, "01", "Gulf Coast"), make_board(session, "02", "Bay Area")
+    plan = [
+        (make_partnership(session, b1, name="Health", sector="Health care"), [4, 3, 3], 0),
+        (make_partnership(session, b1, name="Ships", sector="Maritime"), [2, 2], 0),
+        (make_partnership(session, b2, name="Chips", sector="Semiconductors"), [1, 2, 2], 1),
+    ]
+    for partnership, levels, drafts in plan:
+        for level in levels:
+            invitation, _ = make_invitation(session, cycle, make_member(session, partnership))
+            answer(session, invitation, all_answers(q, level))
+        for _ in range(drafts):
+            invitation, _ = make_invitation(session, cycle, make_member(session, partnership))
+            answer(session, invitation, all_answers(q, 4), submit=False)
+    session.commit()
+    return cycle
+
+
+def sheet_rows(path: Path, sheet: str) -> list[dict]:
+    workbook = openpyxl.load_workbook(path)
+    rows = list(workbook[sheet].iter_rows(values_only=True))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+@pytest.fixture
+def out(tmp_path) -> Path:
+    """An empty output folder (tmp_path itself holds the database)."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    return folder
+
+
+def one_line(result) -> str:
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_export_writes_the_figures_of_cycle_results(runner, session, data, out):
+    path = out / "rollup.xlsx"
+    result = runner.invoke(args=["export", str(path), "--cycle", "2026"])
+    assert result.exit_code == 0, result.output
+    assert "rollup.xlsx" in one_line(result) and "3 partnerships" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["rollup.xlsx"]  # no temp file left
+
+    results = cycle_results(session, cycle_by_name(session, "2026"))
+    rows = {row["Partnership"]: row for row in sheet_rows(path, "Partnerships")}
+    assert set(rows) == {"Health", "Ships", "Chips"}
+    for scope in results.partnerships:
+        row = rows[scope.label]
+        assert (row["Board code"], row["Sector"]) == (scope.board_code, scope.sector)
+        assert (row["Invited"], row["Responded"]) == (scope.invited, scope.responded)
+        for element in results.elements:
+            score = scope.elements[element.key]
+            expected = "suppressed" if score.suppressed else score.value
+            assert row[element.title] == pytest.approx(expected)
+        assert row["Overall"] == ("suppressed" if scope.overall.suppressed
+                                  else pytest.approx(scope.overall.value))
+    assert rows["Health"]["Overall"] == pytest.approx(10 / 3)
+    assert rows["Ships"]["Driven by High-Quality Data"] == "suppressed"
+    assert (rows["Chips"]["Invited"], rows["Chips"]["Responded"]) == (4, 3)
+    boards = {row["Board code"]: row for row in sheet_rows(path, "Boards")}
+    assert boards["01"]["Overall"] == pytest.approx((10 / 3 + 2) / 2)  # suppressed one counts
+
+
+def test_export_for_one_board_holds_only_that_board(runner, data, out):
+    path = out / "board-02.xlsx"
+    result = runner.invoke(args=["export", str(path), "--cycle", "2026", "--board", "02"])
+    assert result.exit_code == 0, result.output
+    assert [row["Partnership"] for row in sheet_rows(path, "Partnerships")] == ["Chips"]
+    assert [row["Board code"] for row in sheet_rows(path, "Boards")] == ["02"]
+    assert {row["board"] for row in sheet_rows(path, "Responses")} == {"02"}
+
+
+@pytest.mark.parametrize(("args", "reason"), [
+    (["--cycle", "2030"], "unknown cycle: 2030"),
+    (["--cycle", "2026", "--board", "99"], "unknown board: 99"),
+])
+def test_export_rejects_unknown_cycle_or_board_and_writes_nothing(runner, data, out,
+                                                                  args, reason):
+    path = out / "rollup.xlsx"
+    result = runner.invoke(args=["export", str(path), *args])
+    assert result.exit_code != 0
+    assert reason in one_line(result)
+    assert list(out.iterdir()) == []
+
+
+def test_export_needs_an_xlsx_file_name(runner, data, out):
+    result = runner.invoke(args=["export", str(out / "rollup.csv"), "--cycle", "2026"])
+    assert result.exit_code != 0
+    assert ".xlsx" in one_line(result)
+    assert list(out.iterdir()) == []
+
+
+def test_charts_writes_every_chart_as_png_and_svg(runner, session, data, out):
+    folder = out / "charts" / "2026"
+    result = runner.invoke(args=["charts", str(folder), "--cycle", "2026", "--board", "01"])
+    assert result.exit_code == 0, result.output
+    expected = [c.name for c in all_charts(cycle_results(
+        session, cycle_by_name(session, "2026"), "01", include_responses=False))]
+    assert expected and f"{len(expected)} charts" in one_line(result)
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == sorted([f"{n}.png" for n in expected] + [f"{n}.svg" for n in expected])
+    for name in expected:
+        assert (folder / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+        assert b"<svg" in (folder / f"{name}.svg").read_bytes()[:2000]
+
+
+def test_charts_rejects_an_unknown_cycle_and_creates_no_folder(runner, data, out):
+    folder = out / "charts"
+    result = runner.invoke(args=["charts", str(folder), "--cycle", "1999"])
+    assert result.exit_code != 0
+    assert "unknown cycle: 1999" in one_line(result)
+    assert not folder.exists()
