@@ -122,6 +122,12 @@ class ItemResult:
     unanswered: int
     counts: dict[int, int]  # level value -> answers at that level
 
+    def mean_score(self, min_respondents: int) -> Score:
+        """The item mean as a Score, suppressed when fewer than min_respondents scored it."""
+        if self.n and self.n < min_respondents:
+            return Score(None, self.n, suppressed=True)
+        return Score(self.mean, self.n)
+
 
 @dataclass(frozen=True)
 class PartnerTypeResult:
