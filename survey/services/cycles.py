@@ -75,13 +75,14 @@ def has_answers(session: Session, cycle: Cycle) -> bool:
 def open_cycle(session: Session, cycle: Cycle, questionnaire: Questionnaire) -> int:
     """Open (or reopen) a cycle and invite every invitable member; return invitations created.
 
-    The content in force now becomes the cycle's snapshot, unless answers already
-    exist: from the first answer on, the snapshot stays frozen.
+    The content in force now becomes the cycle's snapshot, unless the cycle is open
+    already or answers exist: from the first answer on, the snapshot stays frozen.
+    Opening an open cycle again only invites members added since.
     """
-    if not has_answers(session, cycle):
-        cycle.content = questionnaire.to_dict()
-        cycle.content_hash = questionnaire.content_hash
     if cycle.status != CycleStatus.OPEN:
+        if not has_answers(session, cycle):
+            cycle.content = questionnaire.to_dict()
+            cycle.content_hash = questionnaire.content_hash
         cycle.status = CycleStatus.OPEN
         cycle.opened_at = utcnow()
         cycle.closed_at = None
