@@ -1,0 +1,285 @@
+"""Partner links by email (SURVEY_SMTP_URL) and as a CSV list; members' statuses.
+
+Tokens and links never reach a log: messages are built in memory and handed to SMTP.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import logging
+import smtplib
+import ssl
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey.models import Cycle, Invitation, InvitationStatus, utcnow
+from survey.services.invitations import (
+    IssuedLink,
+    add_token,
+    invitable_members,
+    invitation_for,
+    partner_url,
+)
+
+log = logging.getLogger(__name__)
+
+SMTP_TIMEOUT_SECONDS = 30
+STATUS_LABELS = {
+    InvitationStatus.NOT_STARTED: "not started",
+    InvitationStatus.IN_PROGRESS: "in progress",
+    InvitationStatus.SUBMITTED: "submitted",
+}
+CSV_HEADER = ("board", "partnership", "name", "email", "partner_type", "status", "link")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class MailError(RuntimeError):
+    """Mail cannot be sent (no server configured, unreachable, or lost mid-batch).
+
+    `sent` counts the messages that did go out (and are marked) before the failure.
+    """
+
+    def __init__(self, message: str, sent: int = 0) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Where and how to send: the SMTP URL, the sender, and the base of partner links."""
+
+    smtp_url: str
+    mail_from: str
+    base_url: str
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MailSettings:
+        """Settings from the Flask configuration (SMTP_URL, MAIL_FROM, BASE_URL)."""
+        return cls(config.get("SMTP_URL", ""), config.get("MAIL_FROM", ""), config["BASE_URL"])
+
+
+@dataclass
+class SendSummary:
+    """What a batch of invitations or reminders came to."""
+
+    sent: int = 0
+    skipped_no_email: int = 0
+    failed: int = 0
+    failed_addresses: list[str] = field(default_factory=list)
+
+    def describe(self, reminder: bool = False) -> str:
+        """One line for a flash message or the terminal."""
+        what = "reminders" if reminder else "invitations"
+        line = f"{self.sent} {what} sent"
+        if self.skipped_no_email:
+            line += f", {self.skipped_no_email} members without an email address skipped"
+        if self.failed:
+            line += f", {self.failed} failed ({', '.join(self.failed_addresses[:5])})"
+        return line
+
+
+def links_to_send(
+    session: Session, cycle: Cycle, board_code: str | None = None, reminders: bool = False
+) -> list[IssuedLink]:
+    """Invite every invitable member (optionally of one board) and give each a fresh link.
+
+    With `reminders`, only members who have not submitted get a link.
+    """
+    links = []
+    for member in invitable_members(session, board_code):
+        invitation, _ = invitation_for(session, cycle, member)
+        if reminders and invitation.status == InvitationStatus.SUBMITTED:
+            continue
+        links.append(IssuedLink(invitation, add_token(session, invitation)))
+    session.flush()
+    return links
+
+
+def member_statuses(session: Session, cycle: Cycle, member_ids: Iterable[int]) -> dict[int, str]:
+    """Each member's status in a cycle (not_started when not yet invited); never answers."""
+    ids = list(member_ids)
+    statuses = {member_id: InvitationStatus.NOT_STARTED.value for member_id in ids}
+    if ids:
+        rows = session.execute(
+            select(Invitation.member_id, Invitation.status).where(
+                Invitation.cycle_id == cycle.id, Invitation.member_id.in_(ids)
+            )
+        )
+        statuses.update({member_id: str(status) for member_id, status in rows})
+    return statuses
+
+
+def spreadsheet_text(value: str) -> str:
+    """Text a spreadsheet shows as text: a leading = + - @ tab or CR gets a quote."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def links_csv(links: Iterable[IssuedLink], base_url: str) -> str:
+    """The links as CSV: board,partnership,name,email,partner_type,status,link."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for link in links:
+        invitation = link.invitation
+        member = invitation.member
+        row = (
+            invitation.participation.board_code, invitation.participation.partnership_name,
+            member.name, member.email or "", invitation.partner_type, invitation.status,
+            partner_url(base_url, link.token),
+        )
+        writer.writerow([spreadsheet_text(str(value)) for value in row])
+    return out.getvalue()
+
+
+def compose_invitation(
+    link: IssuedLink, settings: MailSettings, reminder: bool = False
+) -> EmailMessage:
+    """The email for one partner: plain text with an HTML alternative."""
+    invitation = link.invitation
+    member = invitation.member
+    cycle = invitation.cycle
+    participation = invitation.participation
+    url = partner_url(settings.base_url, link.token)
+    deadline = f"{cycle.closes_on:%B} {cycle.closes_on.day}, {cycle.closes_on.year}"
+    partnership = participation.partnership_name
+    board = participation.board_name
+    greeting = f"Dear {member.name}," if member.name else "Hello,"
+    subject = (
+        f"Reminder: {partnership} self-assessment {cycle.name}" if reminder
+        else f"Your invitation: {partnership} self-assessment {cycle.name}"
+    )
+    opening = (
+        "This is a reminder: your answers to the sector partnership self-assessment "
+        "have not been submitted yet." if reminder
+        else "You are invited, as a partner of this sector partnership, to judge with the "
+        "other partners how mature the partnership is on the six elements of Florida's "
+        "Sector Strategy Policy."
+    )
+    text = (
+        f"{greeting}\n\n{opening}\n\n"
+        f"Partnership: {partnership}\nBoard: {board}\nCycle: {cycle.name}\n"
+        f"Please submit by: {deadline}\n\n"
+        f"Your personal link (do not share it):\n{url}\n\n"
+        "You can stop at any time and come back to the same link; your answers are saved "
+        "on every page.\n"
+    )
+    e = html.escape
+    body_html = (
+        f"<p>{e(greeting)}</p><p>{e(opening)}</p>"
+        f"<ul><li>Partnership: {e(partnership)}</li><li>Board: {e(board)}</li>"
+        f"<li>Cycle: {e(cycle.name)}</li><li>Please submit by: {e(deadline)}</li></ul>"
+        f'<p><a href="{e(url, quote=True)}">Open your self-assessment</a></p>'
+        f"<p>Or copy this personal link (do not share it): {e(url)}</p>"
+        "<p>You can stop at any time and come back to the same link; your answers are saved "
+        "on every page.</p>"
+    )
+    message = EmailMessage()
+    message["Subject"] = _one_line(subject)
+    message["From"] = settings.mail_from
+    message["To"] = Address(display_name=_one_line(member.name), addr_spec=member.email or "")
+    message.set_content(text)
+    message.add_alternative(f"<!doctype html><html><body>{body_html}</body></html>",
+                            subtype="html")
+    return message
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.split())
+
+
+def connect(smtp_url: str) -> smtplib.SMTP:
+    """Open an SMTP connection from `smtp://`, `smtp+starttls://` or `smtps://` URLs."""
+    if not smtp_url:
+        raise MailError("SURVEY_SMTP_URL is not set, so no email can be sent.")
+    parts = urlsplit(smtp_url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("smtp", "smtp+starttls", "smtps") or not parts.hostname:
+        raise MailError("SURVEY_SMTP_URL must look like smtp://user:password@host:port "
+                        "(or smtp+starttls:// or smtps://).")
+    host = parts.hostname
+    try:
+        port = parts.port or (465 if scheme == "smtps" else 587 if scheme == "smtp+starttls"
+                              else 25)
+        if scheme == "smtps":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                host, port, timeout=SMTP_TIMEOUT_SECONDS, context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT_SECONDS)
+            if scheme == "smtp+starttls":
+                smtp.starttls(context=ssl.create_default_context())
+        if parts.username:
+            smtp.login(unquote(parts.username), unquote(parts.password or ""))
+    except (OSError, smtplib.SMTPException, ValueError) as exc:
+        raise MailError(f"Cannot reach the mail server {host}: {exc}") from exc
+    return smtp
+
+
+def send_invitations(
+    session: Session,
+    cycle: Cycle,
+    links: Iterable[IssuedLink],
+    reminder: bool = False,
+    settings: MailSettings | None = None,
+) -> SendSummary:
+    """Email each link over one SMTP connection; mark what was sent (emailed_at/reminded_at).
+
+    Members without an email address are skipped and counted. Raises MailError when no
+    server is configured or it cannot be reached; nothing is marked as sent then.
+    """
+    if settings is None:
+        from flask import current_app
+
+        settings = MailSettings.from_config(current_app.config)
+    links = list(links)
+    summary = SendSummary()
+    smtp = connect(settings.smtp_url)
+    try:
+        for link in links:
+            invitation = link.invitation
+            address = invitation.member.email
+            if not address:
+                summary.skipped_no_email += 1
+                continue
+            try:
+                smtp.send_message(compose_invitation(link, settings, reminder))
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError,
+                    smtplib.SMTPSenderRefused, ValueError) as exc:
+                log.warning("invitation %s not sent: %s", invitation.id, type(exc).__name__)
+                summary.failed += 1
+                summary.failed_addresses.append(address)
+                continue
+            except (OSError, smtplib.SMTPException) as exc:
+                # The connection is gone: what was sent stays marked, the rest is reported.
+                log.warning("mail server connection lost: %s", type(exc).__name__)
+                raise MailError(
+                    f"The mail server stopped answering after {summary.sent} messages.",
+                    sent=summary.sent,
+                ) from exc
+            summary.sent += 1
+            _mark_sent(invitation, reminder)
+    finally:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+        session.flush()
+    return summary
+
+
+def _mark_sent(invitation: Invitation, reminder: bool) -> None:
+    now = utcnow()
+    if reminder and invitation.emailed_at is not None:
+        invitation.reminded_at = now
+    else:
+        invitation.emailed_at = invitation.emailed_at or now
+        if reminder:
+            invitation.reminded_at = now
