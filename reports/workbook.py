@@ -1,0 +1,453 @@
+"""The Excel rollup of one cycle (SPEC section 8): results in, .xlsx bytes out.
+
+Written with openpyxl in write-only mode so the Responses sheet streams however large
+it is. Figures are stored unrounded and displayed with two decimals; suppressed
+figures are the text "suppressed"; every string that a spreadsheet could take for a
+formula is stored as a plain text cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.series import SeriesLabel
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from reports import palette
+from reports.results import OVERALL, CycleResults, ScopeResult, Score
+
+SUPPRESSED = "suppressed"
+CREATOR = "Sector partnership self-assessment"
+SHEETS = ("Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Responses",
+          "About")
+RESPONSE_COLUMNS = ("cycle", "board", "partnership", "respondent", "partner_type", "element",
+                    "item", "score")
+SCORE_FORMAT = "0.00"
+RATE_FORMAT = "0%"
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+# A string starting with one of these could be run as a formula by a spreadsheet.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+_HEADER_FONT = Font(name="Calibri", size=11, bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="1F3B57")
+_BOLD_FONT = Font(name="Calibri", size=11, bold=True)
+_MUTED_FONT = Font(name="Calibri", size=11, italic=True, color="404040")
+_SUPPRESSED_FILL = PatternFill("solid", fgColor=palette.SUPPRESSED_COLOR.lstrip("#"))
+_STAGE_FILLS = {level: PatternFill("solid", fgColor=color.lstrip("#"))
+                for level, color in palette.STAGE_COLORS.items()}
+_STAGE_FONTS = {level: Font(name="Calibri", size=11, color=color.lstrip("#"))
+                for level, color in palette.STAGE_TEXT_COLORS.items()}
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_MAX_WIDTH = 60
+_HEADER_WIDTH = 24
+
+
+@dataclass(frozen=True)
+class _Value:
+    """A cell value with its display: number format, stage fill, or a muted look."""
+
+    value: Any
+    number_format: str | None = None
+    level: int | None = None  # fill with this stage's colour
+    muted: bool = False  # the word "suppressed"
+    wrap: bool = False
+    bold: bool = False
+
+
+def _text_cell(ws: WriteOnlyWorksheet, text: str) -> Any:
+    """A cell that holds the exact string as text, never as a formula."""
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"  # openpyxl made it "f" for a leading "="
+    cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+    return cell
+
+
+def _needs_guard(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
+
+
+def _number_cell(ws: WriteOnlyWorksheet, number: float) -> Any:
+    """A numeric cell that keeps every bit of the float.
+
+    openpyxl writes floats with "%.16g", which loses the last digit of many doubles;
+    repr() is the shortest text that reads back as the same double, in Excel too.
+    """
+    cell = WriteOnlyCell(ws, value=None)
+    if math.isfinite(number):
+        cell.value = repr(number)
+        cell.data_type = "n"
+    return cell
+
+
+def _cell(ws: WriteOnlyWorksheet, value: Any) -> Any:
+    if isinstance(value, float):
+        return _number_cell(ws, value)
+    if isinstance(value, _Value):
+        if isinstance(value.value, float):
+            cell = _number_cell(ws, value.value)
+        elif _needs_guard(value.value):
+            cell = _text_cell(ws, value.value)
+        else:
+            cell = WriteOnlyCell(ws, value=value.value)
+        if value.number_format:
+            cell.number_format = value.number_format
+        if value.level in _STAGE_FILLS:
+            cell.fill = _STAGE_FILLS[value.level]
+            cell.font = _STAGE_FONTS[value.level]
+        if value.muted:
+            cell.fill = _SUPPRESSED_FILL
+            cell.font = _MUTED_FONT
+        if value.wrap:
+            cell.alignment = _WRAP
+        if value.bold:
+            cell.font = _BOLD_FONT
+        return cell
+    if _needs_guard(value):
+        return _text_cell(ws, value)
+    return value
+
+
+def _display_width(value: Any) -> int:
+    if isinstance(value, _Value):
+        if value.number_format in (SCORE_FORMAT, RATE_FORMAT) and value.value is not None \
+                and not isinstance(value.value, str):
+            return 6
+        if value.number_format in (DATE_FORMAT, DATETIME_FORMAT):
+            return len(value.number_format)
+        value = value.value
+    if value is None:
+        return 0
+    if isinstance(value, float):
+        return 8
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def _write_table(ws: WriteOnlyWorksheet, headers: Sequence[str], rows: Sequence[Sequence[Any]],
+                 widths: dict[int, float] | None = None, filter_rows: int | None = None) -> None:
+    """Header in row 1 (frozen, filterable), then rows; widths fitted to the content."""
+    columns = max([len(headers), *(len(row) for row in rows)])
+    header_lines = 1
+    for index in range(columns):
+        header = headers[index] if index < len(headers) else ""
+        # Long headers (element titles) wrap onto a taller header row instead.
+        fitted = max([min(len(header) + 4, _HEADER_WIDTH),
+                      *(_display_width(row[index]) + 2 for row in rows if index < len(row))])
+        width = (widths or {}).get(index, min(fitted, _MAX_WIDTH))
+        ws.column_dimensions[get_column_letter(index + 1)].width = width
+        lines = textwrap.wrap(header, max(int(width) - 3, 1), break_long_words=False)
+        header_lines = max(header_lines, len(lines))
+    ws.row_dimensions[1].height = 15 * header_lines + 3
+    ws.freeze_panes = "A2"
+    # Printing: landscape, every column on one page width, the header on every page.
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    header_cells = []
+    for title in headers:
+        cell = _cell(ws, title) if _needs_guard(title) else WriteOnlyCell(ws, value=title)
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        header_cells.append(cell)
+    ws.append(header_cells)
+    for row in rows:
+        ws.append([_cell(ws, value) for value in row])
+    last = 1 + (len(rows) if filter_rows is None else filter_rows)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last}"
+
+
+def _score(score: Score | None, results: CycleResults) -> Any:
+    """A score cell: the unrounded value coloured by stage, `suppressed`, or empty."""
+    if score is None:
+        return None
+    if score.suppressed:
+        return _Value(SUPPRESSED, muted=True)
+    if score.value is None:
+        return None
+    stage = results.scale.stage(score.value)
+    return _Value(score.value, SCORE_FORMAT, level=stage.value if stage else None)
+
+
+def _plain_score(value: float | None) -> Any:
+    return None if value is None else _Value(value, SCORE_FORMAT)
+
+
+def _stage(scope: ScopeResult) -> Any:
+    if scope.overall.suppressed:
+        return _Value(SUPPRESSED, muted=True)
+    if scope.stage is None:
+        return None
+    return _Value(scope.stage.label, level=scope.stage.value)
+
+
+def _rate(scope: ScopeResult) -> Any:
+    rate = scope.response_rate
+    return None if rate is None else _Value(rate, RATE_FORMAT)
+
+
+def _generated(results: CycleResults) -> tuple[str, dt.datetime]:
+    when = results.generated_at
+    if when.tzinfo is not None:  # Excel has no time zones: store UTC and say so
+        return "Generated (UTC)", when.astimezone(dt.UTC).replace(tzinfo=None)
+    return "Generated", when
+
+
+# --- sheets -------------------------------------------------------------------------
+
+
+def _in_board(results: CycleResults, board_code: str) -> bool:
+    return results.board_code is None or board_code == results.board_code
+
+
+def _summary(wb: Workbook, results: CycleResults) -> None:
+    ws = wb.create_sheet("Summary")
+    board = next((b for b in results.boards if b.key == results.board_code), None)
+    state = results.state
+    headers = ["Figure", "State"]
+    if board is not None:
+        headers.append(f"Board {board.key} {board.label}")
+    generated_label, generated = _generated(results)
+    rows: list[list[Any]] = [
+        ["Cycle", results.cycle],
+        ["Status", results.cycle_status],
+        ["Opens", _Value(results.opens_on, DATE_FORMAT)],
+        ["Closes", _Value(results.closes_on, DATE_FORMAT)],
+        [generated_label, _Value(generated, DATETIME_FORMAT)],
+    ]
+    if board is not None:
+        rows.append(["Board", None, f"{board.key} {board.label}"])
+    else:
+        rows.append(["Boards", len(results.boards)])
+
+    def both(label: str, get) -> list[Any]:
+        row = [label, get(state)]
+        if board is not None:
+            row.append(get(board))
+        return row
+
+    rows += [
+        both("Partnerships", lambda s: s.partnerships),
+        both("Invited", lambda s: s.invited),
+        both("Responded", lambda s: s.responded),
+        both("In progress", lambda s: s.in_progress),
+        both("Response rate", _rate),
+    ]
+    first_element_row = len(rows) + 2  # sheet row of the first element score
+    for element in results.elements:
+        rows.append(both(element.title, lambda s, k=element.key: _score(s.elements.get(k),
+                                                                         results)))
+    rows.append(both("Overall", lambda s: _score(s.overall, results)))
+    rows.append(both("Stage", _stage))
+    _write_table(ws, headers, rows, widths={0: 72})
+
+    chart = BarChart()
+    chart.type = "bar"
+    chart.style = 10
+    chart.title = f"Score per element, {results.cycle}"
+    chart.y_axis.title = "Score (1 to 4)"
+    chart.y_axis.scaling.min = 0
+    chart.y_axis.scaling.max = 4
+    chart.y_axis.majorUnit = 1
+    chart.y_axis.numFmt = "0"
+    chart.x_axis.scaling.orientation = "maxMin"  # first element at the top
+    chart.y_axis.delete = False
+    chart.x_axis.delete = False
+    last_element_row = first_element_row + len(results.elements) - 1
+    data_rows = Reference(ws, min_col=2, max_col=len(headers), min_row=first_element_row,
+                          max_row=last_element_row)
+    categories = Reference(ws, min_col=1, min_row=first_element_row, max_row=last_element_row)
+    chart.add_data(data_rows, titles_from_data=False)
+    for series, title in zip(chart.series, headers[1:], strict=False):
+        series.tx = SeriesLabel(v=title)
+    chart.set_categories(categories)
+    chart.legend.position = "b"
+    chart.width, chart.height = 20, 11
+    ws.add_chart(chart, f"{get_column_letter(len(headers) + 2)}2")
+
+
+def _scope_scores(scope: ScopeResult, results: CycleResults) -> list[Any]:
+    return [*(_score(scope.elements.get(e.key), results) for e in results.elements),
+            _score(scope.overall, results), _stage(scope)]
+
+
+def _boards(wb: Workbook, results: CycleResults) -> None:
+    ws = wb.create_sheet("Boards")
+    titles = [e.title for e in results.elements]
+    headers = ["Board code", "Board", "Partnerships", "Invited", "Responded", "Response rate",
+               *titles, "Overall", "Stage"]
+    boards = [b for b in results.boards if _in_board(results, b.key)]
+    rows = [[b.key, b.label, b.partnerships, b.invited, b.responded, _rate(b),
+             *_scope_scores(b, results)] for b in boards]
+    _write_table(ws, headers, rows)
+    overall_col = headers.index("Overall") + 1
+    chart = BarChart()
+    chart.type = "col"
+    chart.style = 10
+    chart.title = f"Overall score by board, {results.cycle}"
+    chart.y_axis.title = "Overall score (1 to 4)"
+    chart.x_axis.title = "Board"
+    chart.y_axis.scaling.min = 0
+    chart.y_axis.scaling.max = 4
+    chart.y_axis.majorUnit = 1
+    chart.y_axis.numFmt = "0"
+    chart.y_axis.delete = False
+    chart.x_axis.delete = False
+    chart.legend = None
+    last = max(len(rows), 1) + 1
+    chart.add_data(Reference(ws, min_col=overall_col, min_row=1, max_row=last),
+                   titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
+    chart.width, chart.height = max(16, 1.2 * len(rows)), 9
+    ws.add_chart(chart, f"{get_column_letter(len(headers) + 2)}2")
+
+
+def _partnerships(wb: Workbook, results: CycleResults) -> None:
+    ws = wb.create_sheet("Partnerships")
+    headers = ["Board code", "Board", "Partnership", "Sector", "Invited", "Responded",
+               "Response rate", *(e.title for e in results.elements), "Overall", "Stage"]
+    rows = [[p.board_code, p.board_name, p.label, p.sector, p.invited, p.responded, _rate(p),
+             *_scope_scores(p, results)]
+            for p in results.partnerships if _in_board(results, p.board_code)]
+    _write_table(ws, headers, rows)
+
+
+def _items(wb: Workbook, results: CycleResults) -> None:
+    ws = wb.create_sheet("Items")
+    levels = results.scale.levels
+    headers = ["Board code", "Partnership", "Element", "Item", "Text", "n", "Mean",
+               "Don't know", "Not applicable", *(level.label for level in levels)]
+    titles = results.element_titles
+    minimum = results.scale.min_respondents
+    rows = [[i.board_code, i.partnership, titles.get(i.element_key, i.element_key), i.item_code,
+             i.text, i.n, _score(i.mean_score(minimum), results), i.dont_know, i.not_applicable,
+             *(i.counts.get(level.value, 0) for level in levels)]
+            for i in results.item_results if _in_board(results, i.board_code)]
+    _write_table(ws, headers, rows)
+
+
+def _partner_types(wb: Workbook, results: CycleResults) -> None:
+    ws = wb.create_sheet("Partner types")
+    headers = ["Scope", "Partner type", "Respondents", *(e.title for e in results.elements)]
+    rows = [[t.scope, t.partner_type_label, t.respondents,
+             *(_score(t.elements.get(e.key), results) for e in results.elements)]
+            for t in results.partner_types
+            if results.board_code is None or t.scope == results.board_code]
+    _write_table(ws, headers, rows)
+
+
+def _change(wb: Workbook, results: CycleResults) -> None:
+    ws = wb.create_sheet("Change")
+    headers = ["Board code", "Partnership", "Element", "Previous cycle", "Previous", "Current",
+               "Delta", "Status"]
+    titles = {**results.element_titles, OVERALL: "Overall"}
+    rows = []
+    for c in results.changes:
+        if not _in_board(results, c.board_code):
+            continue
+        head = [c.board_code, c.partnership, titles.get(c.element_key, c.element_key),
+                c.previous_cycle]
+        if c.suppressed:
+            rows.append([*head, *([_Value(SUPPRESSED, muted=True)] * 4)])
+            continue
+        rows.append([*head, _score(c.previous, results), _score(c.current, results),
+                     _plain_score(c.delta), c.status])
+    _write_table(ws, headers, rows)
+
+
+def _responses(wb: Workbook, results: CycleResults) -> None:
+    ws = wb.create_sheet("Responses")
+    rows = [(r.cycle, r.board, r.partnership, r.respondent, r.partner_type, r.element, r.item,
+             r.score) for r in results.responses if _in_board(results, r.board)]
+    _write_table(ws, RESPONSE_COLUMNS, rows)
+
+
+RULES: tuple[tuple[str, str], ...] = (
+    ("Answers", "Each item is answered with a level from 1 to 4, \"don't know\" or \"not "
+     "applicable\". Don't know, not applicable and unanswered items carry no score; they are "
+     "counted and shown (Items sheet)."),
+    ("Submitted only", "Only submitted responses count. Drafts count only towards \"in "
+     "progress\"."),
+    ("Respondent element score", "The mean of one respondent's scored items in an element, "
+     "defined only when at least half of the element's items (rounded up) are scored."),
+    ("Partnership element score", "The mean of its respondents' element scores; n is the number "
+     "of respondents with that element score."),
+    ("Board, sector and state scores", "The mean of the element scores of the partnerships in "
+     "that scope that have one; each partnership weighs the same. The state figure is over all "
+     "partnerships, not a mean of board means."),
+    ("Overall score", "The mean of the six element scores of a scope, defined only when all six "
+     "are present."),
+    ("Stage", "The highest level whose minimum score is at or below the score (scale below)."),
+    ("Partner types", "Within a scope, the mean of the element scores of the respondents of "
+     "that partner type, pooled over respondents."),
+    ("Industry gap", "Business / industry partners' pooled mean minus the pooled mean of all "
+     "other partner types, per element."),
+    ("Small-n suppression", "Any figure drawn from fewer than the minimum number of respondents "
+     "(a partnership score, a partner-type cell, a gap side, an item mean) reads \"suppressed\", "
+     "never a number. A partnership's overall and stage are suppressed when any of its element "
+     "scores is. Suppressed partnerships still count in board, sector and state scores."),
+    ("Change", "For each partnership and element: delta = this cycle minus the most recent "
+     "earlier cycle in which it had a score. Improved when delta is at or above the change "
+     "threshold, declined when at or below minus the threshold; otherwise sustained when the "
+     "stage is at or above the sustained level, else no change. Where the current or previous "
+     "score is suppressed, the figures read \"suppressed\"."),
+    ("Response rate", "Submitted responses divided by members invited, within the scope."),
+    ("Rounding", "Values are stored unrounded and displayed with two decimals."),
+    ("Boards", "Each cycle's figures are reported against the boards as they stood in that "
+     "cycle; a partnership's history moves with it when it changes board."),
+    ("Responses sheet", "The anonymised answers in the responses import format (respondent "
+     "codes, never names or emails); save it as CSV to re-import."),
+)
+
+
+def _about(wb: Workbook, results: CycleResults) -> None:
+    ws = wb.create_sheet("About")
+    scale = results.scale
+    rows: list[list[Any]] = [[topic, _Value(text, wrap=True)] for topic, text in RULES]
+    rows += [
+        ["Minimum respondents", scale.min_respondents],
+        ["Change threshold", _Value(scale.change_threshold, SCORE_FORMAT)],
+        ["Sustained level", scale.sustained_level],
+        ["Questionnaire content hash", results.content_hash],
+        ["Scope", "State" if results.board_code is None else f"Board {results.board_code}"],
+    ]
+    filter_rows = len(rows)
+    rows.append([])
+    rows.append([_Value(title, bold=True) for title in
+                 ("Scale: value", "Label", "Description", "Min score")])
+    for level in scale.levels:
+        rows.append([level.value, level.label, _Value(level.description, wrap=True),
+                     _Value(level.min_score, SCORE_FORMAT)])
+    rows.append([None, scale.dont_know_label, "No score; counted and shown.", None])
+    rows.append([None, scale.not_applicable_label, "No score; counted and shown.", None])
+    _write_table(ws, ["Topic", "Detail"], rows, widths={0: 30, 1: 90, 2: 50, 3: 12},
+                 filter_rows=filter_rows)
+
+
+def build_workbook(results: CycleResults) -> bytes:
+    """The Excel rollup of SPEC section 8 for the results (state or one board) as bytes."""
+    wb = Workbook(write_only=True)
+    scope = "" if results.board_code is None else f", board {results.board_code}"
+    wb.properties.title = f"Sector partnership self-assessment {results.cycle}{scope}"
+    wb.properties.creator = CREATOR
+    wb.properties.subject = "Sector partnership maturity rollup"
+    for write in (_summary, _boards, _partnerships, _items, _partner_types, _change,
+                  _responses, _about):
+        write(wb, results)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+

@@ -1,0 +1,227 @@
+"""The Excel rollup read back with openpyxl: sheets, headers, figures, text safety."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+import pytest
+from openpyxl import load_workbook
+
+from reports.results import OVERALL, STATE_SCOPE
+from reports.sample import sample_results
+from reports.workbook import SHEETS, build_workbook
+
+ELEMENT_TITLES = [
+    "Driven by High-Quality Data",
+    "Founded on a Shared, Regional Vision",
+    "Directed by Industry",
+    "Lead to Strategic Alignment",
+    "Transform How Services (jobseeker/worker and employer) are Delivered",
+    "Measured, Improved and Sustained",
+]
+HEADERS = {
+    "Boards": ["Board code", "Board", "Partnerships", "Invited", "Responded", "Response rate",
+               *ELEMENT_TITLES, "Overall", "Stage"],
+    "Partnerships": ["Board code", "Board", "Partnership", "Sector", "Invited", "Responded",
+                     "Response rate", *ELEMENT_TITLES, "Overall", "Stage"],
+    "Items": ["Board code", "Partnership", "Element", "Item", "Text", "n", "Mean", "Don't know",
+              "Not applicable", "Exploring", "Building", "Implementing", "Sustaining"],
+    "Partner types": ["Scope", "Partner type", "Respondents", *ELEMENT_TITLES],
+    "Change": ["Board code", "Partnership", "Element", "Previous cycle", "Previous", "Current",
+               "Delta", "Status"],
+    "Responses": ["cycle", "board", "partnership", "respondent", "partner_type", "element",
+                  "item", "score"],
+}
+
+
+def _load(results, **kwargs):
+    return load_workbook(io.BytesIO(build_workbook(results)), **kwargs)
+
+
+def _rows(ws) -> list[dict]:
+    header = [c.value for c in ws[1]]
+    return [dict(zip(header, row, strict=False))
+            for row in ws.iter_rows(min_row=2, values_only=True)]
+
+
+@pytest.fixture(scope="module")
+def results():
+    return sample_results()
+
+
+@pytest.fixture(scope="module")
+def book(results):
+    return _load(results)
+
+
+def test_sheets_in_order(book):
+    assert book.sheetnames == list(SHEETS) == [
+        "Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Responses",
+        "About",
+    ]
+    assert book.properties.creator == "Sector partnership self-assessment"
+    assert "2026" in book.properties.title
+
+
+@pytest.mark.parametrize("sheet", list(HEADERS))
+def test_headers_frozen_and_filtered(book, sheet):
+    ws = book[sheet]
+    assert [c.value for c in ws[1]] == HEADERS[sheet]
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(HEADERS[sheet])).column_letter}{ws.max_row}"
+
+
+def test_summary_and_about_have_headers(book):
+    for name in ("Summary", "About"):
+        assert book[name].freeze_panes == "A2"
+        assert book[name].auto_filter.ref
+    assert [c.value for c in book["Summary"][1]][:2] == ["Figure", "State"]
+
+
+def test_board_figures_are_unrounded(book, results):
+    rows = {r["Board code"]: r for r in _rows(book["Boards"])}
+    assert set(rows) == {"01", "02"}
+    for board in results.boards:
+        row = rows[board.key]
+        for element in results.elements:
+            assert row[element.title] == board.elements[element.key].value
+        assert row["Overall"] == board.overall.value
+        assert row["Response rate"] == board.responded / board.invited
+        assert row["Stage"] == board.stage.label
+    ws = book["Boards"]
+    assert ws["G2"].number_format == "0.00"
+    assert ws["F2"].number_format == "0%"
+
+
+def test_partnership_figures_and_suppression(book, results):
+    rows = {r["Partnership"]: r for r in _rows(book["Partnerships"])}
+    assert len(rows) == len(results.partnerships)
+    for p in results.partnerships:
+        row = rows[p.label]
+        for element in results.elements:
+            score = p.elements[element.key]
+            expected = "suppressed" if score.suppressed else score.value
+            assert row[element.title] == expected
+        if p.overall.suppressed:
+            assert row["Overall"] == row["Stage"] == "suppressed"
+        else:
+            assert row["Overall"] == p.overall.value
+
+
+def test_summary_holds_state_figures(book, results):
+    values = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}
+    for element in results.elements:
+        assert values[element.title] == results.state.elements[element.key].value
+    assert values["Overall"] == results.state.overall.value
+    assert values["Responded"] == results.state.responded
+    assert values["Response rate"] == results.state.response_rate
+    assert values["Cycle"] == "2026"
+
+
+def test_items_partner_types_and_change(book, results):
+    items = _rows(book["Items"])
+    assert len(items) == len(results.item_results)
+    first = results.item_results[0]
+    assert items[0]["Mean"] == first.mean and items[0]["Item"] == first.item_code
+    assert items[0]["Exploring"] == first.counts[1]
+    suppressed_items = [r for r in items if r["Partnership"] == "Panhandle Advanced Manufacturing"]
+    assert {r["Mean"] for r in suppressed_items} <= {"suppressed", None}
+
+    types = _rows(book["Partner types"])
+    for t, row in zip(results.partner_types, types, strict=True):
+        assert row["Scope"] == t.scope and row["Partner type"] == t.partner_type_label
+        for element in results.elements:
+            score = t.elements[element.key]
+            assert row[element.title] == ("suppressed" if score.suppressed else score.value)
+
+    changes = _rows(book["Change"])
+    assert len(changes) == len(results.changes)
+    for c, row in zip(results.changes, changes, strict=True):
+        expected_element = "Overall" if c.element_key == OVERALL else results.element(
+            c.element_key).title
+        assert row["Element"] == expected_element
+        if c.suppressed:
+            assert [row[k] for k in ("Previous", "Current", "Delta", "Status")] == [
+                "suppressed"] * 4
+        else:
+            assert row["Current"] == c.current.value
+            assert row["Delta"] == c.delta
+            assert row["Status"] == c.status
+            assert row["Previous cycle"] == c.previous_cycle
+    assert {r["Status"] for r in changes} >= {"improved", "declined", "sustained", "no change"}
+
+
+def test_responses_match_import_format(book, results):
+    rows = list(book["Responses"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(results.responses)
+    expected = [tuple(v or None for v in (r.cycle, r.board, r.partnership, r.respondent,
+                                            r.partner_type, r.element, r.item, r.score))
+                for r in results.responses]
+    assert rows == expected
+
+
+def test_about_explains_rules_and_hash(book, results):
+    text = " ".join(str(c) for row in book["About"].iter_rows(values_only=True) for c in row
+                    if c is not None)
+    assert results.content_hash in text
+    for phrase in ("suppressed", "at least half", "each partnership weighs the same",
+                   "Response rate", "Sustaining", "Minimum respondents"):
+        assert phrase in text
+
+
+def test_user_text_is_never_a_formula(results):
+    nasty = ["=HYPERLINK(\"http://x\")", "+1", "@SUM(A1)", "-2", "\tx", "=1+1"]
+    partnerships = tuple(replace(p, label=name, sector=name)
+                         for p, name in zip(results.partnerships, nasty, strict=False))
+    boards = tuple(replace(b, label="=cmd|' /C calc'!A0") for b in results.boards)
+    responses = tuple(replace(r, respondent="=2+5") for r in results.responses[:3])
+    book = _load(replace(results, partnerships=partnerships, boards=boards,
+                         responses=responses))
+    seen = {}
+    for row in book["Partnerships"].iter_rows(min_row=2):
+        seen[row[2].value] = row[2]
+    for name in nasty[:4]:
+        assert seen[name].value == name
+        assert seen[name].data_type == "s"
+    for cell in [row[1] for row in book["Boards"].iter_rows(min_row=2)]:
+        assert cell.value == "=cmd|' /C calc'!A0" and cell.data_type == "s"
+    respondent = book["Responses"]["D2"]
+    assert respondent.value == "=2+5" and respondent.data_type == "s"
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            assert all(cell.data_type != "f" for cell in row)
+
+
+def test_board_export_is_limited_to_the_board(results):
+    book = _load(sample_results("01"))
+    assert {r["Board code"] for r in _rows(book["Boards"])} == {"01"}
+    assert {r["Board code"] for r in _rows(book["Partnerships"])} == {"01"}
+    assert {r["Board code"] for r in _rows(book["Items"])} == {"01"}
+    assert {r["Board code"] for r in _rows(book["Change"])} == {"01"}
+    assert {r["Scope"] for r in _rows(book["Partner types"])} == {"01"}
+    assert {r["board"] for r in _rows(book["Responses"])} == {"01"}
+    summary = book["Summary"]
+    assert [c.value for c in summary[1]] == ["Figure", "State", "Board 01 CareerSource Escarosa"]
+    board = next(b for b in results.boards if b.key == "01")
+    values = {row[0]: row[1:] for row in summary.iter_rows(min_row=2, values_only=True)}
+    assert values["Overall"] == (results.state.overall.value, board.overall.value)
+
+
+def test_charts_on_summary_and_boards(results):
+    for source in (results, sample_results("02")):
+        book = _load(source)
+        assert len(book["Summary"]._charts) == 1
+        assert len(book["Boards"]._charts) == 1
+
+
+def test_state_scope_name_in_partner_types(book):
+    assert STATE_SCOPE in {r["Scope"] for r in _rows(book["Partner types"])}
+
+
+def test_timezone_aware_generated_time_is_stored_in_utc(results):
+    import datetime as dt
+
+    aware = replace(results, generated_at=dt.datetime(2026, 5, 4, 9, 30, tzinfo=dt.UTC))
+    values = {row[0]: row[1] for row in _load(aware)["Summary"].iter_rows(values_only=True)}
+    assert values["Generated (UTC)"] == dt.datetime(2026, 5, 4, 9, 30)
