@@ -338,7 +338,7 @@ def _maturity(rng: random.Random,
     levels = {}
     for partnership in partnerships:
         code = partnership.board.code
-        base = 1.9 + STRONG_BOARDS.get(code, 0.0) + WEAK_BOARDS.get(code, 0.0) + rng.gauss(0, 0.3)
+        base = 2.05 + STRONG_BOARDS.get(code, 0.0) + WEAK_BOARDS.get(code, 0.0) + rng.gauss(0, 0.3)
         trend = rng.gauss(-0.3, 0.15) if rng.random() < 0.12 else rng.gauss(0.35, 0.15)
         cycles = []
         for index in range(3):
@@ -375,7 +375,9 @@ def _answer(rng: random.Random, questionnaire: Questionnaire, invitation: Invita
     for element in elements:
         unsure = business and element.key in ("alignment", "services")
         dont_know = 0.2 if unsure else 0.03
-        mean = maturity[element.key] + offset - (0.15 if unsure else 0.0)
+        mean = maturity[element.key] + offset
+        if business:  # employers judge more strictly, above all how industry-led it is
+            mean -= 0.15 + (0.25 if element.key == "industry" else 0.0) + (0.15 if unsure else 0.0)
         for item in element.items:
             draw = rng.random()
             level: int | None = None
