@@ -37,7 +37,7 @@ def body(response) -> str:
     return response.get_data(as_text=True)
 
 
-# --- signing in -------------------------------------------------------------------------
+# --- signing in ------
 
 
 def test_login_with_the_right_password_goes_to_the_start_page(session, client, auth):
@@ -103,7 +103,7 @@ def test_deactivated_account_cannot_sign_in(session, client, auth):
     assert not signed_in(client)
 
 
-# --- throttling -----------------------------------------------------------------------------
+# --- throttling ------
 
 
 def test_repeated_failures_lock_the_account_even_for_the_right_password(session, client, auth):
@@ -147,7 +147,7 @@ def test_many_failures_from_one_address_get_429(app, session, client, auth):
     assert not signed_in(client)
 
 
-# --- signing out and passwords ------------------------------------------------------------
+# --- signing out and passwords ------
 
 
 def test_logout_is_post_only(session, client, auth):
@@ -230,7 +230,7 @@ def test_password_is_stored_as_a_scrypt_hash(session):
     assert PASSWORD not in user.password_hash
 
 
-# --- cookies ----------------------------------------------------------------------------
+# --- cookies ------
 
 
 def session_cookie(response) -> str:
@@ -262,7 +262,7 @@ def test_session_cookie_is_secure_when_base_url_is_https(database_url, tmp_path,
         db.engine.dispose()
 
 
-# --- survey user ------------------------------------------------------------------------
+# --- survey user ------
 
 
 def count_users(session: Session) -> int:

@@ -26,6 +26,7 @@ from survey.models import (
     Role,
     User,
 )
+from survey.questionnaire import QuestionnaireError, load_questionnaire
 from survey.services import accounts, boards, cycles, mail, rosters
 from survey.services.tabular import ImportProblem, read_table
 from survey.web.access import require_board, staff_required
@@ -68,9 +69,13 @@ def _board_choices(blank: str | None = None, exclude: Board | None = None) -> li
 
 
 def _questionnaire() -> Any:
-    from survey.questionnaire import load_questionnaire
-
-    return load_questionnaire(current_app.config["QUESTIONNAIRES"])
+    """The content in force; a broken content folder is a problem for the page to show."""
+    folder = current_app.config["QUESTIONNAIRES"]
+    try:
+        return load_questionnaire(folder)
+    except QuestionnaireError as exc:
+        raise ImportProblem([f"The questionnaire content is broken (run `survey questionnaires "
+                             f"check`): {'; '.join(exc.problems[:3])}"]) from exc
 
 
 def _failed(problems: list[str]) -> None:
@@ -86,7 +91,7 @@ def current_cycle() -> Cycle | None:
     return db.session.execute(query.limit(1)).scalar_one_or_none()
 
 
-# --- index ---------------------------------------------------------------------------
+# --- index ------
 
 
 @bp.get("/")
@@ -104,7 +109,7 @@ def index() -> Page:
     return render_template("admin/index.html", counts=counts, cycle=current_cycle())
 
 
-# --- cycles and invitations -----------------------------------------------------------
+# --- cycles and invitations ------
 
 
 def render_cycles(form: CycleForm | None = None, status: int = 200) -> tuple[str, int]:
@@ -148,7 +153,11 @@ def cycle_create() -> Page:
 def cycle_open(name: str) -> Page:
     """Open a cycle: snapshot the content and create every member's invitation."""
     cycle = _get(Cycle, name=name)
-    created = cycles.open_cycle(db.session, cycle, _questionnaire())
+    try:
+        created = cycles.open_cycle(db.session, cycle, _questionnaire())
+    except ImportProblem as exc:
+        _failed(exc.problems)
+        return redirect(url_for("admin.cycle_list"))
     db.session.commit()
     flash(f"Cycle {cycle.name} is open; {created} invitations created. "
           "Send them by email or download the links.", "success")
@@ -220,7 +229,7 @@ def cycle_links(name: str) -> Page:
         "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-# --- boards and partnerships ----------------------------------------------------------
+# --- boards and partnerships ------
 
 
 @bp.get("/boards")
@@ -376,7 +385,7 @@ def partnership_move(partnership_id: int) -> Page:
     return redirect(url_for("admin.partnership_detail", partnership_id=partnership_id))
 
 
-# --- rosters ----------------------------------------------------------------------------
+# --- rosters ------
 
 
 @bp.post("/partnerships/<int:partnership_id>/members")
@@ -455,7 +464,7 @@ def roster_import() -> Page:
                            columns=rosters.ROSTER_COLUMNS), status
 
 
-# --- the board roster: statuses for board leads -------------------------------------------
+# --- the board roster: statuses for board leads ------
 
 
 def _board_for_roster(code: str) -> Board:
@@ -499,7 +508,7 @@ def board_remind(code: str) -> Page:
     return redirect(url_for("admin.board_roster", code=board.code))
 
 
-# --- users --------------------------------------------------------------------------------
+# --- users ------
 
 
 def render_users(form: UserForm | None = None, status: int = 200, problems: list[str] | None = None,
