@@ -48,6 +48,10 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _scope(results: CycleResults) -> str:
     where = f"board {results.board_code}" if results.board_code else "the state"
     return f"cycle {results.cycle}, {where}"
@@ -68,9 +72,10 @@ def export_command(file: Path, cycle_name: str, board_code: str | None) -> None:
     from reports.workbook import build_workbook
 
     write_atomically(file, build_workbook(results))
-    click.echo(f"wrote {file}: {_scope(results)}, {len(results.boards)} boards, "
-               f"{len(results.partnerships)} partnerships, "
-               f"{sum(p.responded for p in results.partnerships)} responses")
+    responded = sum(p.responded for p in results.partnerships)
+    click.echo(f"wrote {file}: {_scope(results)}, {_count(len(results.boards), 'board')}, "
+               f"{_count(len(results.partnerships), 'partnership')}, "
+               f"{_count(responded, 'response')}")
 
 
 @click.command("charts")
@@ -91,8 +96,8 @@ def charts_command(directory: Path, cycle_name: str, board_code: str | None) -> 
     for name, png, svg in rendered:
         write_atomically(directory / f"{name}.png", png)
         write_atomically(directory / f"{name}.svg", svg)
-    click.echo(f"wrote {len(rendered)} charts ({2 * len(rendered)} files) to {directory}: "
-               f"{_scope(results)}")
+    click.echo(f"wrote {_count(len(rendered), 'chart')} ({2 * len(rendered)} files) "
+               f"to {directory}: {_scope(results)}")
 
 
 COMMANDS = [export_command, charts_command]
