@@ -104,6 +104,8 @@ def test_roster_xlsx_imports_the_same_columns(
     sheet.append([None] * 7)  # a blank row is skipped
     sheet.append(["15", "Tampa Bay Healthcare Collaborative", "Healthcare", "Mei Chen",
                   "mei.chen@example.org", "Tampa Bay EDC", "economic_development"])
+    sheet["F4"].value = "=HYPERLINK(\"http://evil.example\")"
+    sheet["F4"].data_type = "s"  # text that looks like a formula, stored as text
     path = tmp_path / "roster.xlsx"
     workbook.save(path)
 
@@ -115,6 +117,8 @@ def test_roster_xlsx_imports_the_same_columns(
     kevin = session.execute(select(Member).where(Member.name == "Kevin Moore")).scalar_one()
     assert kevin.partner_type == "workforce"
     assert kevin.partnership.board.code == "15"  # the number 15 read back as "15"
+    mei = member(session, "mei.chen@example.org")
+    assert mei.organization == '=HYPERLINK("http://evil.example")'  # kept as plain text
 
 
 def test_bad_roster_reports_every_bad_row_and_changes_nothing(
