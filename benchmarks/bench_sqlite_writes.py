@@ -60,7 +60,8 @@ def main() -> None:
     print(f"{THREADS} threads x {PER_THREAD} read-then-write transactions ({expected} in all)")
     print(f"DEFERRED (baseline): {base_s:.2f} s, {base_failed} failed "
           f"('database is locked'), counter {base_final}/{expected}")
-    print(f"IMMEDIATE:           {imm_s:.2f} s, {imm_failed} failed, counter {imm_final}/{expected}")
+    print(f"IMMEDIATE:           {imm_s:.2f} s, {imm_failed} failed, "
+          f"counter {imm_final}/{expected}")
     print(f"committed transactions: {imm_final} vs {base_final} "
           f"({imm_final / max(base_final, 1):.1f}x); time ratio {imm_s / base_s:.2f}")
 
