@@ -26,6 +26,7 @@ from survey.models import (
     User,
 )
 from survey.services.invitations import find_invitation
+from tests.conftest import CSRF_RE
 
 LINK_RE = re.compile(r"http://survey\.test/s/(\S+)")
 
@@ -106,8 +107,18 @@ def test_demo_runs_once_and_refuses_other_data(app: Flask, runner: FlaskCliRunne
 
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0
-    assert result.output.strip() == (
-        "the demo is already loaded; nothing changed (use --reset to rebuild it)")
+    assert result.output.startswith("the demo is already loaded")
+    # A second run still tells the user how to get in: fresh links and passwords that work.
+    state_login = re.search(r"state@example\.org\s+(\S+)\s+state", result.output)
+    assert state_login, result.output
+    client = app.test_client()
+    token = CSRF_RE.search(client.get("/login").get_data(as_text=True)).group(1)
+    login = client.post("/login", data={"email": "state@example.org", "csrf_token": token,
+                                        "password": state_login.group(1)})
+    assert login.status_code == 302
+    assert client.get("/state").status_code == 200
+    link = re.search(r"/s/(\S+)", result.output).group(1)
+    assert client.get(f"/s/{link}").status_code == 200
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Member)) == members
         assert db.session.scalar(select(func.count()).select_from(Answer)) == answers

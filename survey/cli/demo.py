@@ -9,7 +9,15 @@ from flask.cli import with_appcontext
 from survey.cli.data import current_questionnaire, fail
 from survey.db import db
 from survey.schema import load_default_boards, upgrade
-from survey.services.demo import DEMO_SEED, OPEN_CYCLE, build_demo, demo_state, wipe_database
+from survey.services.demo import (
+    DEMO_SEED,
+    OPEN_CYCLE,
+    DemoResult,
+    build_demo,
+    demo_state,
+    renew_demo_access,
+    wipe_database,
+)
 from survey.services.invitations import partner_url
 
 
@@ -26,7 +34,9 @@ def demo_command(reset: bool, seed: int) -> None:
         load_default_boards(session)
         state = demo_state(session)
         if state == "demo" and not reset:
-            click.echo("the demo is already loaded; nothing changed (use --reset to rebuild it)")
+            click.echo("the demo is already loaded (use --reset to rebuild it); "
+                       "new links and passwords:")
+            _print_access(renew_demo_access(session))
             return
         if state == "other" and not reset:
             fail("the database already holds partnerships, cycles or accounts; the demo fills "
@@ -40,6 +50,10 @@ def demo_command(reset: bool, seed: int) -> None:
         f"{result.answers} answers, {result.comments} comments; cycles 2024 and 2025 closed, "
         f"{OPEN_CYCLE} open"
     )
+    _print_access(result)
+
+
+def _print_access(result: DemoResult) -> None:
     base_url = current_app.config["BASE_URL"]
     click.echo(f"\npartner links for cycle {OPEN_CYCLE}:")
     for who, token in result.links:

@@ -245,16 +245,42 @@ def build_demo(session: Session, questionnaire: Questionnaire, seed: int = DEMO_
     result.invitations = sum(1 for _ in session.execute(select(Invitation.id)))
     result.answers, result.comments = len(answers), len(comments)
 
-    drafts = [pair for pair in open_pending if pair[0].status == InvitationStatus.IN_PROGRESS]
-    fresh = [pair for pair in open_pending if pair[0].status == InvitationStatus.NOT_STARTED]
-    chosen = rng.sample(drafts, min(2, len(drafts))) + rng.sample(fresh, min(3, len(fresh)))
-    for invitation, member in chosen:
-        who = f"{member.name} ({member.partnership.name}, {invitation.status.replace('_', ' ')})"
-        result.links.append((who, add_token(session, invitation)))
+    result.links = _links(session, rng, [invitation for invitation, _ in open_pending])
     result.logins = _logins(session, boards)
     session.flush()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def renew_demo_access(session: Session, seed: int = DEMO_SEED) -> DemoResult:
+    """For a demo already loaded: fresh links for unfinished partners of the open cycle,
+    and new passwords for the demo logins (passwords are stored hashed, so they cannot be
+    shown again)."""
+    pending = session.execute(
+        select(Invitation).join(Invitation.cycle)
+        .where(Cycle.name == OPEN_CYCLE, Invitation.status != InvitationStatus.SUBMITTED)
+        .order_by(Invitation.id)
+    ).scalars().all()
+    boards = list(session.execute(
+        select(Board).where(Board.status == BoardStatus.ACTIVE).order_by(Board.code)).scalars())
+    result = DemoResult(links=_links(session, random.Random(seed), list(pending)),
+                        logins=_logins(session, boards))
+    session.flush()
+    return result
+
+
+def _links(session: Session, rng: random.Random,
+           pending: list[Invitation]) -> list[tuple[str, str]]:
+    """Fresh tokens for two partners in progress and three not started: (who, token)."""
+    drafts = [i for i in pending if i.status == InvitationStatus.IN_PROGRESS]
+    fresh = [i for i in pending if i.status == InvitationStatus.NOT_STARTED]
+    chosen = rng.sample(drafts, min(2, len(drafts))) + rng.sample(fresh, min(3, len(fresh)))
+    links = []
+    for invitation in chosen:
+        member = invitation.member
+        who = f"{member.name} ({member.partnership.name}, {invitation.status.replace('_', ' ')})"
+        links.append((who, add_token(session, invitation)))
+    return links
 
 
 def _partnerships(session: Session, rng: random.Random, boards: list[Board]) -> list[Partnership]:
@@ -399,7 +425,7 @@ def _answer(rng: random.Random, questionnaire: Questionnaire, invitation: Invita
 
 
 def _logins(session: Session, boards: list[Board]) -> list[tuple[str, str, str]]:
-    from survey.services.accounts import create_user
+    from survey.services.accounts import create_user, find_user, reset_password
 
     lead_board = next((b for b in boards if b.code == "15"), boards[0] if boards else None)
     wanted = [(DEMO_ADMIN, Role.ADMIN, None), ("state@example.org", Role.STATE, None)]
@@ -407,8 +433,12 @@ def _logins(session: Session, boards: list[Board]) -> list[tuple[str, str, str]]
         wanted.append((f"lead{lead_board.code}@example.org", Role.BOARD, lead_board))
     logins = []
     for email, role, board in wanted:
-        password = secrets.token_urlsafe(12)
-        create_user(session, email, password, role, board=board)
+        user = find_user(session, email)
+        if user is None:
+            password = secrets.token_urlsafe(12)
+            create_user(session, email, password, role, board=board)
+        else:
+            password = reset_password(session, user)
         label = f"board lead, board {board.code}" if board is not None else role.value
         logins.append((email, label, password))
     return logins
