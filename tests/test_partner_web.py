@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from survey.db import db
 from survey.models import Answer, Comment, CycleStatus, Invitation, InvitationStatus
 from survey.questionnaire import Questionnaire
-from tests.conftest import csrf_token, on_postgres
+from tests.conftest import csrf_token
 from tests.factories import make_board, make_cycle, make_invitation, make_member, make_partnership
 
 DEADLINE = dt.date(2099, 1, 9)  # a Friday
@@ -470,7 +470,6 @@ def test_pages_send_a_csp_and_contain_no_inline_script_or_style(client, partner)
 # --- concurrency ---------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(on_postgres(), reason="exercises SQLite's write lock")
 def test_two_tabs_saving_the_same_page_at_once_leave_one_row_per_item(app, partner):
     key = partner.questionnaire.elements[0].key
     codes = partner.element_codes(key)
