@@ -248,3 +248,44 @@ def test_lead_may_follow_a_partnership_that_moved_to_their_board(client, auth, s
     text = text_of(page(client, f"/partnerships/{world.elsewhere.id}?cycle=2026"))
     assert "Logistics Alliance" in text
     assert "board 16 CareerSource Gulf Coast" in text  # reported as the board stood then
+
+
+def test_an_item_few_partners_scored_shows_suppressed_mean_and_counts(client, auth, session, world):
+    # Two of the three strong partners answer "don't know" to data-1 in a fresh cycle.
+    q = shipped_questionnaire()
+    later = make_cycle(session, "2027", status=CycleStatus.DRAFT)
+    for member, first in zip(world.strong.members, (4, "DK", "DK"), strict=True):
+        invitation, _ = make_invitation(session, later, member)
+        answer(session, invitation, {**all_answers(q, 3), "data-1": first})
+    session.commit()
+    auth.login("lead@example.org")
+    body = page(client, f"/partnerships/{world.strong.id}?cycle=2027")
+    row = re.search(r'<tr>\s*<th scope="row"><span class="muted">data-1</span>.*?</tr>', body, re.S)
+    assert row
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)
+    assert cells[0] == "1"  # n
+    assert "suppressed" in cells[1]  # the mean of one answer
+    assert cells[2] == "2"  # don't know is counted and shown
+    assert all("suppressed" in c for c in cells[4:])  # level counts would reveal the answer
+    assert "4.00" not in row.group(0)
+
+
+def test_default_cycle_is_the_open_one_and_empty_scopes_say_so(client, auth, session, world):
+    make_cycle(session, "2027", status=CycleStatus.DRAFT)
+    session.commit()
+    auth.login("state@example.org")
+    assert '<option value="2026" selected>' in page(client, "/state")
+    text = text_of(page(client, "/boards/16?cycle=2025"))
+    assert "This board had no partnerships in cycle 2025." in text
+    text = text_of(page(client, f"/partnerships/{world.elsewhere.id}?cycle=2025"))
+    assert "did not take part in cycle 2025" in text
+
+
+def test_pages_without_any_cycle(client, auth, session):
+    board = make_board(session, "07", "CareerSource Capital Region")
+    create_user(session, "state@example.org", PASSWORD, "state")
+    create_user(session, "lead@example.org", PASSWORD, "board", board=board)
+    session.commit()
+    auth.login("state@example.org")
+    assert "There is no assessment cycle yet" in page(client, "/state")
+    assert "There is no assessment cycle yet" in page(client, "/boards/07")

@@ -165,8 +165,8 @@ def find_partnership(results: CycleResults, partnership_id: int) -> ScopeResult 
 
 
 def find_board(results: CycleResults, code: str) -> ScopeResult | None:
-    """A board's scores in these results, or None."""
-    return next((b for b in results.boards if b.key == code), None)
+    """A board's scores in these results, or None when it had no partnerships in the cycle."""
+    return next((b for b in results.boards if b.key == code and b.partnerships), None)
 
 
 def chart_names(scope: str, results: CycleResults, key: str = "") -> list[str]:
@@ -357,9 +357,4 @@ def _changes(results: CycleResults, partnership_id: int) -> list[ChangeResult]:
     order = {e.key: e.order for e in results.elements}
     rows = [c for c in results.changes if c.partnership_id == partnership_id]
     return sorted(rows, key=lambda c: order.get(c.element_key, 1_000))
-
-
-def item_suppressed(item: ItemResult, min_respondents: int) -> bool:
-    """An item's mean and level counts drawn from fewer than min_respondents answers."""
-    return 0 < item.n < min_respondents
 

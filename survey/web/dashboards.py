@@ -81,5 +81,4 @@ def partnership(id: int) -> str:
     return render_template(
         "dashboards/partnership.html", choice=choice, page=page, name=boards.name,
         links=chart_links(choice.current.name, "partnerships", str(id), page.charts),
-        item_suppressed=dashboard_data.item_suppressed,
     )
