@@ -47,15 +47,18 @@ class ActionForm(FlaskForm):
 
 class LoginForm(FlaskForm):
     email = StringField("Email", validators=[DataRequired("Enter your email address."),
-                                             Length(max=320)])
+                                             Length(max=320)],
+                        render_kw={"autocomplete": "username", "type": "email"})
     password = PasswordField("Password", validators=[DataRequired("Enter your password."),
-                                                     Length(max=MAX_PASSWORD_LENGTH)])
+                                                     Length(max=MAX_PASSWORD_LENGTH)],
+                             render_kw={"autocomplete": "current-password"})
     next = HiddenField()
 
 
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(
-        "Current password", validators=[DataRequired("Enter your current password.")])
+        "Current password", validators=[DataRequired("Enter your current password.")],
+        render_kw={"autocomplete": "current-password"})
     new_password = PasswordField(
         "New password",
         validators=[
@@ -64,11 +67,13 @@ class PasswordChangeForm(FlaskForm):
                    message=f"The new password must be at least {MIN_PASSWORD_LENGTH} "
                    "characters long."),
         ],
+        render_kw={"autocomplete": "new-password"},
     )
     confirm_password = PasswordField(
         "New password again",
         validators=[DataRequired("Enter the new password again."),
                     EqualTo("new_password", "The two new passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
     )
 
 
