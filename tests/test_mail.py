@@ -179,6 +179,15 @@ def test_invitations_sent_from_the_web_arrive_with_a_working_link(session, clien
         select(func.count()).where(Invitation.emailed_at.is_not(None))).scalar_one()
     assert emailed == 3
 
+    # A member added later gets the first invitation; the others are not emailed twice.
+    smtp_server.messages.clear()
+    make_member(session, roster.fresh.partnership, email="new@example.org", name="New One")
+    session.commit()
+    response = client.post("/admin/cycles/2026/send",
+                           data={"board": "", "invite": "y", "csrf_token": token},
+                           follow_redirects=True)
+    assert smtp_server.recipients() == ["far@example.org", "new@example.org"]
+
 
 def test_survey_invite_send_emails_every_board(session, runner, smtp_server, roster):
     result = runner.invoke(args=["invite", "--cycle", "2026", "--send"])
@@ -190,6 +199,13 @@ def test_survey_invite_send_emails_every_board(session, runner, smtp_server, ros
     far = smtp_server.to("far@example.org")
     assert find_invitation(session, far.token).member.name == "Far Away"
     assert "Logistics" in far.message["Subject"]
+
+    # Sending the invitations again emails nobody twice.
+    smtp_server.messages.clear()
+    again = runner.invoke(args=["invite", "--cycle", "2026", "--send"])
+    assert again.exit_code == 0
+    assert again.output.startswith("0 invitations sent")
+    assert smtp_server.messages == []
 
 
 def test_reminders_go_only_to_those_who_have_not_submitted(session, runner, client, auth,

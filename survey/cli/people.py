@@ -84,7 +84,11 @@ def reset_user_command(email: str) -> None:
 @click.option("--reminders", is_flag=True, help="Only members who have not submitted.")
 @with_appcontext
 def invite_command(cycle_name: str, board_code: str | None, send: bool, reminders: bool) -> None:
-    """Print each member's personal link as CSV, or email them (--send)."""
+    """Print each member's personal link as CSV, or email them (--send).
+
+    --send emails the invitation once: members already emailed are left out (use
+    --reminders to email those who have not submitted again).
+    """
     settings = mail.MailSettings.from_config(current_app.config)
     if send and not settings.smtp_url:
         fail("SURVEY_SMTP_URL is not set, so no email can be sent")
@@ -97,7 +101,12 @@ def invite_command(cycle_name: str, board_code: str | None, send: bool, reminder
             select(Board.id).where(Board.code == board_code)
         ).first() is None:
             fail(f"unknown board {board_code}")
-        links = mail.links_to_send(session, cycle, board_code, reminders)
+        links = mail.links_to_send(session, cycle, board_code, reminders,
+                                   not_emailed=send and not reminders)
+        if send and not links:
+            session.rollback()
+            click.echo(mail.NOTHING_TO_SEND if not reminders else "every member has submitted")
+            return
         if not send:
             session.commit()
             click.echo(mail.links_csv(links, settings.base_url), nl=False)

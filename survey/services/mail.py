@@ -88,20 +88,32 @@ class SendSummary:
 
 
 def links_to_send(
-    session: Session, cycle: Cycle, board_code: str | None = None, reminders: bool = False
+    session: Session,
+    cycle: Cycle,
+    board_code: str | None = None,
+    reminders: bool = False,
+    not_emailed: bool = False,
 ) -> list[IssuedLink]:
     """Invite every invitable member (optionally of one board) and give each a fresh link.
 
-    With `reminders`, only members who have not submitted get a link.
+    With `reminders`, only members who have not submitted get a link; with `not_emailed`,
+    only members who have not been emailed an invitation yet (so that sending the
+    invitations twice does not email anyone twice).
     """
     links = []
     for member in invitable_members(session, board_code):
         invitation, _ = invitation_for(session, cycle, member)
         if reminders and invitation.status == InvitationStatus.SUBMITTED:
             continue
+        if not_emailed and invitation.emailed_at is not None:
+            continue
         links.append(IssuedLink(invitation, add_token(session, invitation)))
     session.flush()
     return links
+
+
+NOTHING_TO_SEND = ("Every member has already been emailed an invitation; "
+                   "send reminders to those who have not submitted instead.")
 
 
 def member_statuses(session: Session, cycle: Cycle, member_ids: Iterable[int]) -> dict[int, str]:

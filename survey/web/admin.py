@@ -186,7 +186,13 @@ def send_links(cycle: Cycle, board_code: str | None, reminders: bool) -> None:
         flash("SURVEY_SMTP_URL is not set, so no email can be sent. "
               "Download the links instead.", "error")
         return
-    links = mail.links_to_send(db.session, cycle, board_code, reminders)
+    links = mail.links_to_send(db.session, cycle, board_code, reminders,
+                               not_emailed=not reminders)
+    if not links:
+        db.session.rollback()
+        flash(mail.NOTHING_TO_SEND if not reminders else "Every member has submitted.",
+              "success")
+        return
     try:
         summary = mail.send_invitations(db.session, cycle, links, reminders, settings)
     except mail.MailError as exc:
