@@ -8,36 +8,19 @@ from flask.cli import FlaskGroup
 
 
 def register_commands(app: Flask) -> None:
-    """Attach every command group to the app's CLI."""
-    from survey.cli.content import questionnaires_cli
-    from survey.cli.core import init_command, serve_command
+    """Attach every command and group to the app's CLI."""
+    from survey.cli import content, core, data, demo, people, reporting
 
-    app.cli.add_command(init_command)
-    app.cli.add_command(serve_command)
-    app.cli.add_command(questionnaires_cli)
-    for module in OPTIONAL_COMMAND_MODULES:
-        _register_module(app, module)
-
-
-# Command modules owned by other parts of the tree; each exposes `COMMANDS`.
-OPTIONAL_COMMAND_MODULES = (
-    "survey.cli.data",  # boards import, cycle, roster import, responses import
-    "survey.cli.demo",  # demo
-    "survey.cli.reporting",  # export, charts
-    "survey.cli.people",  # user create, invite
-)
-
-
-def _register_module(app: Flask, module_name: str) -> None:
-    import importlib
-
-    try:  # TEMPORARY while the tree is being built: tolerate modules not written yet
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return
-    for command in module.COMMANDS:
+    commands = [
+        core.init_command,  # init
+        core.serve_command,  # serve
+        content.questionnaires_cli,  # questionnaires check|dump
+        *data.COMMANDS,  # boards import, cycle create|open|close|list, roster/responses import
+        *demo.COMMANDS,  # demo
+        *reporting.COMMANDS,  # export, charts
+        *people.COMMANDS,  # user create|list|reset, invite
+    ]
+    for command in commands:
         app.cli.add_command(command)
 
 

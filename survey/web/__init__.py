@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
-
 from flask import Flask
-
-# Each module defines `bp`; listed here so a newcomer sees every URL family at once.
-BLUEPRINT_MODULES = (
-    "survey.web.main",  # /, /healthz
-    "survey.web.partner",  # /s/<token>
-    "survey.web.auth",  # /login, /logout, /account/password
-    "survey.web.dashboards",  # /state, /boards/<code>, /partnerships/<id>
-    "survey.web.downloads",  # /charts/..., /exports/...
-    "survey.web.admin",  # /admin/...
-)
 
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the web layer."""
-    for name in BLUEPRINT_MODULES:
-        try:  # TEMPORARY while the tree is being built: tolerate modules not written yet
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        app.register_blueprint(module.bp)
+    from survey.web import admin, auth, dashboards, downloads, main, partner
+
+    app.register_blueprint(main.bp)  # /, /healthz
+    app.register_blueprint(partner.bp)  # /s/<token>
+    app.register_blueprint(auth.bp)  # /login, /logout, /account/password
+    app.register_blueprint(dashboards.bp)  # /state, /boards/<code>, /partnerships/<id>
+    app.register_blueprint(downloads.bp)  # /charts/..., /exports/...
+    app.register_blueprint(admin.bp)  # /admin/...
