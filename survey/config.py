@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from survey.questionnaire import default_folder
 
@@ -26,6 +27,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "QUESTIONNAIRES": os.environ.get("SURVEY_QUESTIONNAIRES") or str(default_folder()),
         "SMTP_URL": os.environ.get("SURVEY_SMTP_URL", ""),
         "BASE_URL": base_url,
+        # Dates and times are stored in UTC and shown in this zone.
+        "TIMEZONE": _timezone(os.environ.get("SURVEY_TIMEZONE", "America/New_York")),
         "MAIL_FROM": os.environ.get("SURVEY_MAIL_FROM", "sector-survey@localhost"),
         "MAX_CONTENT_LENGTH": MAX_UPLOAD_BYTES,
         "COMMENT_MAX_LENGTH": COMMENT_MAX_LENGTH,
@@ -39,6 +42,15 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # session, and an expired one costs no answers (see web/partner.py).
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     }
+
+
+def _timezone(name: str) -> str:
+    """A time zone name that exists, or a clear error at start-up."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"SURVEY_TIMEZONE: unknown time zone {name!r}") from None
+    return name
 
 
 def _is_development(base_url: str) -> bool:

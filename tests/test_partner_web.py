@@ -17,7 +17,14 @@ from survey.db import db
 from survey.models import Answer, Comment, CycleStatus, Invitation, InvitationStatus
 from survey.questionnaire import Questionnaire
 from tests.conftest import csrf_token
-from tests.factories import make_board, make_cycle, make_invitation, make_member, make_partnership
+from tests.factories import (
+    answer,
+    make_board,
+    make_cycle,
+    make_invitation,
+    make_member,
+    make_partnership,
+)
 
 DEADLINE = dt.date(2099, 1, 9)  # a Friday
 
@@ -502,3 +509,16 @@ def test_two_tabs_saving_the_same_page_at_once_leave_one_row_per_item(app, partn
     state = stored(app, partner.invitation_id)
     assert state.answer_rows == len(codes)
     assert len(set(state.answers.values())) == 1  # one tab's whole page, not a mixture
+
+
+def test_submission_date_is_shown_in_florida_time(app, session, client):
+    """A partner who submits at 9 pm in Miami (02:00 UTC next day) reads today's date."""
+    board = make_board(session, "01")
+    member = make_member(session, make_partnership(session, board))
+    invitation, token = make_invitation(session, make_cycle(session), member)
+    answer(session, invitation, {})
+    invitation.submitted_at = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
+    session.commit()
+    html = client.get(f"/s/{token}").get_data(as_text=True)
+    assert "Wednesday, 25 November 2026" in html
+    assert "26 November 2026" not in html

@@ -115,8 +115,12 @@ def index() -> Page:
 def render_cycles(form: CycleForm | None = None, status: int = 200) -> tuple[str, int]:
     send_form, links_form = SendForm(formdata=None), LinksForm(formdata=None)
     send_form.board.choices = links_form.board.choices = _board_choices("All boards")
+    all_cycles = cycles.list_cycles(db.session)
+    # Invitations are mostly for the open cycle: its panel first, then the newest.
+    inviting = sorted((c for c in all_cycles if c.status != CycleStatus.DRAFT),
+                      key=lambda c: (c.status != CycleStatus.OPEN, -c.opens_on.toordinal()))
     return render_template(
-        "admin/cycles.html", cycles=cycles.list_cycles(db.session),
+        "admin/cycles.html", cycles=all_cycles, inviting=inviting,
         form=form or CycleForm(formdata=None), send_form=send_form, links_form=links_form,
         smtp_configured=bool(current_app.config.get("SMTP_URL")),
     ), status

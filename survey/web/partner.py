@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import validate_csrf
@@ -26,9 +27,13 @@ from survey.web.partner_forms import element_form
 bp = Blueprint("partner", __name__, url_prefix="/s")
 
 def long_date(value: dt.date | dt.datetime | None) -> str:
-    """A date as partners read it: "Friday, 9 January 2027"."""
+    """A date as partners read it: "Friday, 9 January 2027" (moments in the site's zone)."""
     if value is None:
         return ""
+    if isinstance(value, dt.datetime):
+        # Stored in UTC (SQLite hands them back naive); shown in Florida's time.
+        moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        value = moment.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
     return f"{value:%A}, {value.day} {value:%B %Y}"
 
 
