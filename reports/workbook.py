@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from reports import palette
-from reports.results import OVERALL, CycleResults, ScopeResult, Score
+from reports.results import OVERALL, CycleResults, ItemResult, ScopeResult, Score, StageInfo
 
 SUPPRESSED = "suppressed"
 CREATOR = "Sector partnership self-assessment"
@@ -334,9 +334,16 @@ def _items(wb: Workbook, results: CycleResults) -> None:
     minimum = results.scale.min_respondents
     rows = [[i.board_code, i.partnership, titles.get(i.element_key, i.element_key), i.item_code,
              i.text, i.n, _score(i.mean_score(minimum), results), i.dont_know, i.not_applicable,
-             *(i.counts.get(level.value, 0) for level in levels)]
+             *_level_counts(i, levels, minimum)]
             for i in results.item_results if _in_board(results, i.board_code)]
     _write_table(ws, headers, rows)
+
+
+def _level_counts(item: ItemResult, levels: tuple[StageInfo, ...], minimum: int) -> list:
+    """Answers per level; suppressed with the mean, since a few counts reveal who chose what."""
+    if item.mean_score(minimum).suppressed:
+        return [SUPPRESSED] * len(levels)
+    return [item.counts.get(level.value, 0) for level in levels]
 
 
 def _partner_types(wb: Workbook, results: CycleResults) -> None:

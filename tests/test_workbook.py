@@ -127,6 +127,14 @@ def test_items_partner_types_and_change(book, results):
     assert items[0]["Exploring"] == first.counts[1]
     suppressed_items = [r for r in items if r["Partnership"] == "Panhandle Advanced Manufacturing"]
     assert {r["Mean"] for r in suppressed_items} <= {"suppressed", None}
+    # Where the mean is suppressed, so are the level counts that would show who chose what.
+    small = [(i, r) for i, r in zip(results.item_results, items, strict=True)
+             if 0 < i.n < results.scale.min_respondents]
+    assert small
+    for item, row in small:
+        assert row["Mean"] == "suppressed"
+        assert [row[level.label] for level in results.scale.levels] == ["suppressed"] * 4
+        assert row["n"] == item.n
 
     types = _rows(book["Partner types"])
     for t, row in zip(results.partner_types, types, strict=True):
