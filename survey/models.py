@@ -256,7 +256,8 @@ class Answer(Base):
     __table_args__ = (
         UniqueConstraint("invitation_id", "item_code"),
         CheckConstraint(
-            "(level IS NULL AND special IN ('DK', 'NA')) OR (level IS NOT NULL AND special IS NULL)",
+            "(level IS NULL AND special IN ('DK', 'NA')) "
+            "OR (level IS NOT NULL AND special IS NULL)",
             name="level_or_special",
         ),
     )

@@ -62,7 +62,9 @@ def make_member(
 ) -> Member:
     n = next(_seq)
     member = Member(
-        partnership=partnership, partner_type=partner_type, email=email or f"partner{n}@example.org",
+        partnership=partnership,
+        partner_type=partner_type,
+        email=email or f"partner{n}@example.org",
         name=name or f"Partner {n}", organization=organization,
     )
     session.add(member)
@@ -128,7 +130,9 @@ def answer(
     return invitation
 
 
-def element_answers(questionnaire: Questionnaire, key: str, value: int | str) -> dict[str, int | str]:
+def element_answers(
+    questionnaire: Questionnaire, key: str, value: int | str
+) -> dict[str, int | str]:
     """The same answer to every item of one element."""
     return {item.code: value for item in questionnaire.element(key).items}
 

@@ -79,7 +79,9 @@ def invitation_for(session: Session, cycle: Cycle, member: Member) -> tuple[Invi
     if invitation is not None:
         return invitation, False
     invitation = Invitation(
-        cycle=cycle, member=member, participation=participation_for(session, cycle, member.partnership),
+        cycle=cycle,
+        member=member,
+        participation=participation_for(session, cycle, member.partnership),
         partner_type=member.partner_type,
     )
     session.add(invitation)
