@@ -1,0 +1,72 @@
+"""Charts of one cycle's results: matplotlib's object API in, PNG and SVG bytes out.
+
+Every chart carries its data as a small table and a one- or two-sentence text
+alternative, so pages can show both under the image. Suppressed figures appear as the
+word "suppressed", never as a number. Never import pyplot here: it keeps global state.
+
+base.py holds the Chart record and what the charts share; scores.py the radar,
+heatmaps and sector ranking; answers.py the level distribution, partner types and
+industry gap; trends.py the change across cycles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from reports.charts.answers import industry_gap, level_distribution, partner_types
+from reports.charts.base import Chart
+from reports.charts.scores import board_heatmap, partnership_heatmap, radar, sector_comparison
+from reports.charts.trends import change
+from reports.results import STATE_SCOPE, CycleResults
+
+
+def all_charts(results: CycleResults) -> list[Chart]:
+    """Every chart for the results' scope: the state's, or one board's and its partnerships'."""
+    if results.board_code is None:
+        charts = [
+            radar(results),
+            board_heatmap(results),
+            partnership_heatmap(results),
+            level_distribution(results),
+            partner_types(results),
+            industry_gap(results),
+            change(results, STATE_SCOPE),
+            sector_comparison(results),
+        ]
+    else:
+        code = results.board_code
+        charts = [
+            radar(results, board_code=code),
+            partnership_heatmap(results, board_code=code),
+            level_distribution(results, board_code=code),
+            partner_types(results, code),
+            industry_gap(results, code),
+            change(results, code),
+        ]
+        for partnership in results.partnerships:
+            if partnership.board_code == code:
+                charts.append(radar(results, partnership_id=partnership.key))
+                charts.append(change(results, partnership.key))
+    seen: set[str] = set()
+    unique = []
+    for chart in charts:
+        name, number = chart.name, 2
+        while name in seen:
+            name, number = f"{chart.name}-{number}", number + 1
+        seen.add(name)
+        unique.append(chart if name == chart.name else replace(chart, name=name))
+    return unique
+
+
+__all__ = [
+    "Chart",
+    "all_charts",
+    "board_heatmap",
+    "change",
+    "industry_gap",
+    "level_distribution",
+    "partner_types",
+    "partnership_heatmap",
+    "radar",
+    "sector_comparison",
+]
