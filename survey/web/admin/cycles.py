@@ -1,0 +1,155 @@
+"""Cycles (create, open, close) and their invitations (email, reminders, links as CSV)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+
+from survey.db import db
+from survey.models import Cycle, CycleStatus
+from survey.questionnaire import QuestionnaireError, load_questionnaire
+from survey.services import cycles, mail
+from survey.services.tabular import ImportProblem
+from survey.web.admin import (
+    Page,
+    _board_choices,
+    _failed,
+    _failed_field,
+    _get,
+    _saved,
+    admin_required,
+    bp,
+)
+from survey.web.staff_forms import CycleForm, LinksForm, SendForm
+
+
+def _questionnaire() -> Any:
+    """The content in force; a broken content folder is a problem for the page to show."""
+    folder = current_app.config["QUESTIONNAIRES"]
+    try:
+        return load_questionnaire(folder)
+    except QuestionnaireError as exc:
+        raise ImportProblem([f"The questionnaire content is broken (run `survey questionnaires "
+                             f"check`): {'; '.join(exc.problems[:3])}"]) from exc
+
+
+def render_cycles(form: CycleForm | None = None, status: int = 200) -> tuple[str, int]:
+    send_form, links_form = SendForm(formdata=None), LinksForm(formdata=None)
+    send_form.board.choices = links_form.board.choices = _board_choices("All boards")
+    all_cycles = cycles.list_cycles(db.session)
+    # Invitations are mostly for the open cycle: its panel first, then the newest.
+    inviting = sorted((c for c in all_cycles if c.status != CycleStatus.DRAFT),
+                      key=lambda c: (c.status != CycleStatus.OPEN, -c.opens_on.toordinal()))
+    return render_template(
+        "admin/cycles.html", cycles=all_cycles, inviting=inviting,
+        form=form or CycleForm(formdata=None), send_form=send_form, links_form=links_form,
+        smtp_configured=bool(current_app.config.get("SMTP_URL")),
+    ), status
+
+
+@bp.get("/cycles")
+@admin_required
+def cycle_list() -> Page:
+    """Cycles with their counts; create, open, close; send invitations and reminders."""
+    return render_cycles()
+
+
+@bp.post("/cycles")
+@admin_required
+def cycle_create() -> Page:
+    """Create a draft cycle with a snapshot of the current questionnaire."""
+    form = CycleForm()
+    if not form.validate():
+        return render_cycles(form, 422)
+    try:
+        cycle = cycles.create_cycle(db.session, form.name.data, form.opens_on.data,
+                                    form.closes_on.data, _questionnaire())
+    except ImportProblem as exc:
+        _failed_field(form.name, exc.problems)
+        return render_cycles(form, 422)
+    return _saved(f"Cycle {cycle.name} created as a draft. Open it to invite the partners.",
+                  "admin.cycle_list")
+
+
+@bp.post("/cycles/<name>/open")
+@admin_required
+def cycle_open(name: str) -> Page:
+    """Open a cycle: snapshot the content and create every member's invitation."""
+    cycle = _get(Cycle, name=name)
+    try:
+        created = cycles.open_cycle(db.session, cycle, _questionnaire())
+    except ImportProblem as exc:
+        return _failed(exc.problems, "admin.cycle_list")
+    return _saved(f"Cycle {cycle.name} is open; {created} invitations created. "
+                  "Send them by email or download the links.", "admin.cycle_list")
+
+
+@bp.post("/cycles/<name>/close")
+@admin_required
+def cycle_close(name: str) -> Page:
+    """Close a cycle: links stop accepting answers."""
+    cycle = _get(Cycle, name=name)
+    try:
+        cycles.close_cycle(db.session, cycle)
+    except ImportProblem as exc:
+        return _failed(exc.problems, "admin.cycle_list")
+    return _saved(f"Cycle {cycle.name} is closed.", "admin.cycle_list")
+
+
+def send_links(cycle: Cycle, board_code: str | None, reminders: bool) -> None:
+    """Email fresh links (all members, or those who have not submitted) and flash the outcome."""
+    settings = mail.MailSettings.from_config(current_app.config)
+    if not settings.smtp_url:
+        flash("SURVEY_SMTP_URL is not set, so no email can be sent. "
+              "Download the links instead.", "error")
+        return
+    links = mail.links_to_send(db.session, cycle, board_code, reminders,
+                               not_emailed=not reminders)
+    if not links:
+        db.session.rollback()
+        flash(mail.NOTHING_TO_SEND if not reminders else "Every member has submitted.",
+              "success")
+        return
+    try:
+        summary = mail.send_invitations(db.session, cycle, links, reminders, settings)
+    except mail.MailError as exc:
+        db.session.commit() if exc.sent else db.session.rollback()
+        flash(str(exc), "error")
+        return
+    db.session.commit()
+    flash(summary.describe(reminders).capitalize() + ".",
+          "error" if summary.failed else "success")
+
+
+def _chosen_board(form: SendForm | LinksForm) -> str | None:
+    """The board code the form asks for (None: all boards); a board not offered is a 400."""
+    form.board.choices = _board_choices("All boards")
+    if not form.validate():
+        abort(400)
+    return form.board.data or None
+
+
+@bp.post("/cycles/<name>/send")
+@admin_required
+def cycle_send(name: str) -> Page:
+    """Send invitations, or reminders to those who have not submitted, for all or one board."""
+    cycle = _get(Cycle, name=name)
+    form = SendForm()
+    send_links(cycle, _chosen_board(form), reminders=bool(form.remind.data))
+    return redirect(url_for("admin.cycle_list"))
+
+
+@bp.post("/cycles/<name>/links.csv")
+@admin_required
+def cycle_links(name: str) -> Page:
+    """Every member's fresh link as CSV (POST: each download issues new tokens)."""
+    cycle = _get(Cycle, name=name)
+    form = LinksForm()
+    board_code = _chosen_board(form)
+    links = mail.links_to_send(db.session, cycle, board_code, bool(form.reminders.data))
+    body = mail.links_csv(links, current_app.config["BASE_URL"])
+    db.session.commit()
+    filename = f"links-{cycle.name}{'-' + board_code if board_code else ''}.csv"
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,0 +1,147 @@
+"""Rosters: a partnership's members, roster import, and a board lead's roster page."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from survey.db import db
+from survey.models import Board, Member, Partnership
+from survey.services import mail, rosters
+from survey.services.tabular import ImportProblem, read_table
+from survey.web.access import require_board, staff_required
+from survey.web.admin import (
+    Page,
+    _failed_field,
+    _get,
+    _saved,
+    admin_required,
+    bp,
+    current_cycle,
+)
+from survey.web.admin.boards import render_partnership
+from survey.web.admin.cycles import send_links
+from survey.web.staff_forms import MemberForm, RosterUploadForm
+
+# --- members of a partnership ------
+
+
+def _member_details(form: MemberForm) -> tuple[str, str, str, str]:
+    """Name, email, organization and partner type, as the roster services take them."""
+    return (form.name.data, form.email.data or "", form.organization.data or "",
+            form.partner_type.data)
+
+
+@bp.post("/partnerships/<int:partnership_id>/members")
+@admin_required
+def member_add(partnership_id: int) -> Page:
+    """Add a member to a partnership's roster."""
+    partnership = _get(Partnership, id=partnership_id)
+    form = MemberForm()
+    if form.validate():
+        try:
+            rosters.add_member(db.session, partnership, *_member_details(form))
+        except ImportProblem as exc:
+            _failed_field(form.email, exc.problems)
+    if form.errors:
+        return render_partnership(partnership, 422, member_form=form)
+    return _saved(f"{form.name.data} added to the roster.",
+                  "admin.partnership_detail", partnership_id=partnership_id)
+
+
+@bp.route("/members/<int:member_id>", methods=["GET", "POST"])
+@admin_required
+def member_edit(member_id: int) -> Page:
+    """Edit one member's name, email, organization and partner type."""
+    member = _get(Member, id=member_id)
+    form = MemberForm(obj=member)
+    if form.validate_on_submit():
+        try:
+            rosters.update_member(db.session, member, *_member_details(form))
+        except ImportProblem as exc:
+            _failed_field(form.email, exc.problems)
+        else:
+            return _saved("Member saved.",
+                          "admin.partnership_detail", partnership_id=member.partnership_id)
+    status = 422 if form.errors else 200
+    return render_template("admin/member.html", member=member, form=form), status
+
+
+@bp.post("/members/<int:member_id>/<any(remove, restore):change>")
+@admin_required
+def member_status(member_id: int, change: str) -> Page:
+    """Take a member off the roster (answers are kept), or put them back."""
+    member = _get(Member, id=member_id)
+    (rosters.remove_member if change == "remove" else rosters.restore_member)(db.session, member)
+    return _saved(
+        f"{member.name} {'removed from' if change == 'remove' else 'restored to'} the roster.",
+        "admin.partnership_detail", partnership_id=member.partnership_id)
+
+
+# --- roster import ------
+
+
+@bp.route("/roster/import", methods=["GET", "POST"])
+@admin_required
+def roster_import() -> Page:
+    """Upload a roster (CSV or XLSX): every bad row is shown and nothing is saved."""
+    form = RosterUploadForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            rows = read_table(upload.read(), upload.filename or "", rosters.ROSTER_COLUMNS)
+            summary = rosters.import_roster(db.session, rows)
+        except ImportProblem as exc:
+            db.session.rollback()
+            problems = exc.problems
+        else:
+            return _saved(f"Roster {str(summary)}.", "admin.roster_import")
+    status = 422 if problems or form.errors else 200
+    return render_template("admin/roster_import.html", form=form, problems=problems,
+                           columns=rosters.ROSTER_COLUMNS), status
+
+
+# --- the board roster: statuses for board leads ------
+
+
+def _board_for_roster(code: str) -> Board:
+    if not current_user.is_authenticated:
+        abort(404)
+    require_board(code)
+    return _get(Board, code=code)
+
+
+@bp.get("/boards/<code>/roster")
+@staff_required()
+def board_roster(code: str) -> Page:
+    """Each member's status in the current cycle (never their answers), by partnership."""
+    board = _board_for_roster(code)
+    cycle = current_cycle()
+    partnerships = db.session.execute(
+        select(Partnership).where(Partnership.board_id == board.id, Partnership.active)
+        .order_by(Partnership.name)
+    ).scalars().all()
+    members = {p.id: sorted((m for m in p.members if m.active), key=lambda m: m.name.lower())
+               for p in partnerships}
+    ids = [m.id for group in members.values() for m in group]
+    statuses = mail.member_statuses(db.session, cycle, ids) if cycle else {}
+    return render_template(
+        "admin/board_roster.html", board=board, cycle=cycle, partnerships=partnerships,
+        members=members, statuses=statuses,
+        can_remind=bool(cycle and cycle.accepts_answers()),
+    )
+
+
+@bp.post("/boards/<code>/remind")
+@staff_required()
+def board_remind(code: str) -> Page:
+    """Email a reminder to this board's members who have not submitted."""
+    board = _board_for_roster(code)
+    cycle = current_cycle()
+    if cycle is None or not cycle.accepts_answers():
+        flash("There is no open cycle to remind anyone about.", "error")
+    else:
+        send_links(cycle, board.code, reminders=True)
+    return redirect(url_for("admin.board_roster", code=board.code))
