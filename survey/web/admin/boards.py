@@ -11,15 +11,15 @@ from survey.db import db
 from survey.models import Board, Partnership
 from survey.services import boards, mail, rosters
 from survey.services.tabular import ImportProblem
-from survey.web.admin import (
+from survey.web.admin.blueprint import (
     Page,
-    _board_choices,
-    _failed,
-    _get,
-    _saved,
     admin_required,
+    board_choices,
     bp,
     current_cycle,
+    failed,
+    get_or_404,
+    saved,
 )
 from survey.web.staff_forms import (
     BoardNameForm,
@@ -44,7 +44,7 @@ def board_list() -> Page:
 def render_board(board: Board, status: int = 200, **forms: Any) -> tuple[str, int]:
     """The board page; `forms` holds the submitted form to show again with its errors."""
     merge = forms.get("merge_form") or MergeBoardForm(formdata=None)
-    merge.target.choices = _board_choices("Choose a board", exclude=board)
+    merge.target.choices = board_choices("Choose a board", exclude=board)
     partnerships = db.session.execute(
         select(Partnership).where(Partnership.board_id == board.id).order_by(Partnership.name)
     ).scalars().all()
@@ -59,19 +59,19 @@ def render_board(board: Board, status: int = 200, **forms: Any) -> tuple[str, in
 @admin_required
 def board_detail(code: str) -> Page:
     """One board: rename, retire, merge, its partnerships."""
-    return render_board(_get(Board, code=code))
+    return render_board(get_or_404(Board, code=code))
 
 
 @bp.post("/boards/<code>/rename")
 @admin_required
 def board_rename(code: str) -> Page:
     """Give a board a new name."""
-    board = _get(Board, code=code)
+    board = get_or_404(Board, code=code)
     form = BoardNameForm()
     if not form.validate():
         return render_board(board, 422, name_form=form)
     boards.rename_board(db.session, board, form.name.data)
-    return _saved(f"Board {board.code} is now named {board.name}.",
+    return saved(f"Board {board.code} is now named {board.name}.",
                   "admin.board_detail", code=code)
 
 
@@ -79,29 +79,29 @@ def board_rename(code: str) -> Page:
 @admin_required
 def board_status(code: str, change: str) -> Page:
     """Retire a board (its partnerships are no longer invited), or undo that."""
-    board = _get(Board, code=code)
+    board = get_or_404(Board, code=code)
     try:
         (boards.retire_board if change == "retire" else boards.reactivate_board)(db.session, board)
     except ImportProblem as exc:
-        return _failed(exc.problems, "admin.board_detail", code=code)
-    return _saved(f"Board {board.code} is {board.status}.", "admin.board_detail", code=code)
+        return failed(exc.problems, "admin.board_detail", code=code)
+    return saved(f"Board {board.code} is {board.status}.", "admin.board_detail", code=code)
 
 
 @bp.post("/boards/<code>/merge")
 @admin_required
 def board_merge(code: str) -> Page:
     """Merge this board into another: partnerships move; closed cycles keep their board."""
-    board = _get(Board, code=code)
+    board = get_or_404(Board, code=code)
     form = MergeBoardForm()
-    form.target.choices = _board_choices("Choose a board", exclude=board)
+    form.target.choices = board_choices("Choose a board", exclude=board)
     if not form.validate():
         return render_board(board, 422, merge_form=form)
-    target = _get(Board, code=form.target.data)
+    target = get_or_404(Board, code=form.target.data)
     try:
         moved = boards.merge_boards(db.session, board, target)
     except ImportProblem as exc:
-        return _failed(exc.problems, "admin.board_detail", code=code)
-    return _saved(f"Board {board.code} merged into {target.code}: {moved} partnerships moved.",
+        return failed(exc.problems, "admin.board_detail", code=code)
+    return saved(f"Board {board.code} merged into {target.code}: {moved} partnerships moved.",
                   "admin.board_detail", code=target.code)
 
 
@@ -112,7 +112,7 @@ def board_merge(code: str) -> Page:
 @admin_required
 def partnership_create(code: str) -> Page:
     """Add a partnership to a board."""
-    board = _get(Board, code=code)
+    board = get_or_404(Board, code=code)
     form = PartnershipForm()
     index = rosters.PartnershipIndex(db.session)
     if form.validate() and index.find(board, form.name.data):
@@ -129,7 +129,7 @@ def render_partnership(partnership: Partnership, status: int = 200, **forms: Any
     """The partnership page; `forms` holds the submitted form to show again with its errors."""
     move = forms.get("move_form") or MovePartnershipForm(
         formdata=None, board=partnership.board.code)
-    move.board.choices = _board_choices()
+    move.board.choices = board_choices()
     cycle = current_cycle()
     members = sorted(partnership.members, key=lambda m: (not m.active, m.name.lower()))
     statuses = mail.member_statuses(db.session, cycle, [m.id for m in members]) if cycle else {}
@@ -145,14 +145,14 @@ def render_partnership(partnership: Partnership, status: int = 200, **forms: Any
 @admin_required
 def partnership_detail(partnership_id: int) -> Page:
     """A partnership: edit, move, and its roster with each member's status."""
-    return render_partnership(_get(Partnership, id=partnership_id))
+    return render_partnership(get_or_404(Partnership, id=partnership_id))
 
 
 @bp.post("/partnerships/<int:partnership_id>")
 @admin_required
 def partnership_edit(partnership_id: int) -> Page:
     """Rename a partnership or change its sector."""
-    partnership = _get(Partnership, id=partnership_id)
+    partnership = get_or_404(Partnership, id=partnership_id)
     form = PartnershipForm()
     if form.validate():
         other = rosters.PartnershipIndex(db.session).find(partnership.board, form.name.data)
@@ -162,21 +162,21 @@ def partnership_edit(partnership_id: int) -> Page:
         return render_partnership(partnership, 422, edit_form=form)
     partnership.name = rosters.clean_text(form.name.data)
     partnership.sector = rosters.clean_text(form.sector.data)
-    return _saved("Partnership saved.", "admin.partnership_detail", partnership_id=partnership_id)
+    return saved("Partnership saved.", "admin.partnership_detail", partnership_id=partnership_id)
 
 
 @bp.post("/partnerships/<int:partnership_id>/move")
 @admin_required
 def partnership_move(partnership_id: int) -> Page:
     """Move a partnership, with its history, to another board."""
-    partnership = _get(Partnership, id=partnership_id)
+    partnership = get_or_404(Partnership, id=partnership_id)
     form = MovePartnershipForm()
-    form.board.choices = _board_choices()
+    form.board.choices = board_choices()
     if not form.validate():
         return render_partnership(partnership, 422, move_form=form)
     try:
-        boards.move_partnership(db.session, partnership, _get(Board, code=form.board.data))
+        boards.move_partnership(db.session, partnership, get_or_404(Board, code=form.board.data))
     except ImportProblem as exc:
-        return _failed(exc.problems, "admin.partnership_detail", partnership_id=partnership_id)
-    return _saved(f"Partnership moved to board {partnership.board.code}.",
+        return failed(exc.problems, "admin.partnership_detail", partnership_id=partnership_id)
+    return saved(f"Partnership moved to board {partnership.board.code}.",
                   "admin.partnership_detail", partnership_id=partnership_id)

@@ -11,15 +11,15 @@ from survey.models import Cycle, CycleStatus
 from survey.questionnaire import QuestionnaireError, load_questionnaire
 from survey.services import cycles, mail
 from survey.services.tabular import ImportProblem
-from survey.web.admin import (
+from survey.web.admin.blueprint import (
     Page,
-    _board_choices,
-    _failed,
-    _failed_field,
-    _get,
-    _saved,
     admin_required,
+    board_choices,
     bp,
+    failed,
+    failed_field,
+    get_or_404,
+    saved,
 )
 from survey.web.staff_forms import CycleForm, LinksForm, SendForm
 
@@ -36,7 +36,7 @@ def _questionnaire() -> Any:
 
 def render_cycles(form: CycleForm | None = None, status: int = 200) -> tuple[str, int]:
     send_form, links_form = SendForm(formdata=None), LinksForm(formdata=None)
-    send_form.board.choices = links_form.board.choices = _board_choices("All boards")
+    send_form.board.choices = links_form.board.choices = board_choices("All boards")
     all_cycles = cycles.list_cycles(db.session)
     # Invitations are mostly for the open cycle: its panel first, then the newest.
     inviting = sorted((c for c in all_cycles if c.status != CycleStatus.DRAFT),
@@ -66,9 +66,9 @@ def cycle_create() -> Page:
         cycle = cycles.create_cycle(db.session, form.name.data, form.opens_on.data,
                                     form.closes_on.data, _questionnaire())
     except ImportProblem as exc:
-        _failed_field(form.name, exc.problems)
+        failed_field(form.name, exc.problems)
         return render_cycles(form, 422)
-    return _saved(f"Cycle {cycle.name} created as a draft. Open it to invite the partners.",
+    return saved(f"Cycle {cycle.name} created as a draft. Open it to invite the partners.",
                   "admin.cycle_list")
 
 
@@ -76,12 +76,12 @@ def cycle_create() -> Page:
 @admin_required
 def cycle_open(name: str) -> Page:
     """Open a cycle: snapshot the content and create every member's invitation."""
-    cycle = _get(Cycle, name=name)
+    cycle = get_or_404(Cycle, name=name)
     try:
         created = cycles.open_cycle(db.session, cycle, _questionnaire())
     except ImportProblem as exc:
-        return _failed(exc.problems, "admin.cycle_list")
-    return _saved(f"Cycle {cycle.name} is open; {created} invitations created. "
+        return failed(exc.problems, "admin.cycle_list")
+    return saved(f"Cycle {cycle.name} is open; {created} invitations created. "
                   "Send them by email or download the links.", "admin.cycle_list")
 
 
@@ -89,12 +89,12 @@ def cycle_open(name: str) -> Page:
 @admin_required
 def cycle_close(name: str) -> Page:
     """Close a cycle: links stop accepting answers."""
-    cycle = _get(Cycle, name=name)
+    cycle = get_or_404(Cycle, name=name)
     try:
         cycles.close_cycle(db.session, cycle)
     except ImportProblem as exc:
-        return _failed(exc.problems, "admin.cycle_list")
-    return _saved(f"Cycle {cycle.name} is closed.", "admin.cycle_list")
+        return failed(exc.problems, "admin.cycle_list")
+    return saved(f"Cycle {cycle.name} is closed.", "admin.cycle_list")
 
 
 def send_links(cycle: Cycle, board_code: str | None, reminders: bool) -> None:
@@ -124,7 +124,7 @@ def send_links(cycle: Cycle, board_code: str | None, reminders: bool) -> None:
 
 def _chosen_board(form: SendForm | LinksForm) -> str | None:
     """The board code the form asks for (None: all boards); a board not offered is a 400."""
-    form.board.choices = _board_choices("All boards")
+    form.board.choices = board_choices("All boards")
     if not form.validate():
         abort(400)
     return form.board.data or None
@@ -134,7 +134,7 @@ def _chosen_board(form: SendForm | LinksForm) -> str | None:
 @admin_required
 def cycle_send(name: str) -> Page:
     """Send invitations, or reminders to those who have not submitted, for all or one board."""
-    cycle = _get(Cycle, name=name)
+    cycle = get_or_404(Cycle, name=name)
     form = SendForm()
     send_links(cycle, _chosen_board(form), reminders=bool(form.remind.data))
     return redirect(url_for("admin.cycle_list"))
@@ -144,7 +144,7 @@ def cycle_send(name: str) -> Page:
 @admin_required
 def cycle_links(name: str) -> Page:
     """Every member's fresh link as CSV (POST: each download issues new tokens)."""
-    cycle = _get(Cycle, name=name)
+    cycle = get_or_404(Cycle, name=name)
     form = LinksForm()
     board_code = _chosen_board(form)
     links = mail.links_to_send(db.session, cycle, board_code, bool(form.reminders.data))

@@ -11,14 +11,14 @@ from survey.models import Board, Member, Partnership
 from survey.services import mail, rosters
 from survey.services.tabular import ImportProblem, read_table
 from survey.web.access import require_board, staff_required
-from survey.web.admin import (
+from survey.web.admin.blueprint import (
     Page,
-    _failed_field,
-    _get,
-    _saved,
     admin_required,
     bp,
     current_cycle,
+    failed_field,
+    get_or_404,
+    saved,
 )
 from survey.web.admin.boards import render_partnership
 from survey.web.admin.cycles import send_links
@@ -37,16 +37,16 @@ def _member_details(form: MemberForm) -> tuple[str, str, str, str]:
 @admin_required
 def member_add(partnership_id: int) -> Page:
     """Add a member to a partnership's roster."""
-    partnership = _get(Partnership, id=partnership_id)
+    partnership = get_or_404(Partnership, id=partnership_id)
     form = MemberForm()
     if form.validate():
         try:
             rosters.add_member(db.session, partnership, *_member_details(form))
         except ImportProblem as exc:
-            _failed_field(form.email, exc.problems)
+            failed_field(form.email, exc.problems)
     if form.errors:
         return render_partnership(partnership, 422, member_form=form)
-    return _saved(f"{form.name.data} added to the roster.",
+    return saved(f"{form.name.data} added to the roster.",
                   "admin.partnership_detail", partnership_id=partnership_id)
 
 
@@ -54,15 +54,15 @@ def member_add(partnership_id: int) -> Page:
 @admin_required
 def member_edit(member_id: int) -> Page:
     """Edit one member's name, email, organization and partner type."""
-    member = _get(Member, id=member_id)
+    member = get_or_404(Member, id=member_id)
     form = MemberForm(obj=member)
     if form.validate_on_submit():
         try:
             rosters.update_member(db.session, member, *_member_details(form))
         except ImportProblem as exc:
-            _failed_field(form.email, exc.problems)
+            failed_field(form.email, exc.problems)
         else:
-            return _saved("Member saved.",
+            return saved("Member saved.",
                           "admin.partnership_detail", partnership_id=member.partnership_id)
     status = 422 if form.errors else 200
     return render_template("admin/member.html", member=member, form=form), status
@@ -72,9 +72,9 @@ def member_edit(member_id: int) -> Page:
 @admin_required
 def member_status(member_id: int, change: str) -> Page:
     """Take a member off the roster (answers are kept), or put them back."""
-    member = _get(Member, id=member_id)
+    member = get_or_404(Member, id=member_id)
     (rosters.remove_member if change == "remove" else rosters.restore_member)(db.session, member)
-    return _saved(
+    return saved(
         f"{member.name} {'removed from' if change == 'remove' else 'restored to'} the roster.",
         "admin.partnership_detail", partnership_id=member.partnership_id)
 
@@ -97,7 +97,7 @@ def roster_import() -> Page:
             db.session.rollback()
             problems = exc.problems
         else:
-            return _saved(f"Roster {str(summary)}.", "admin.roster_import")
+            return saved(f"Roster {str(summary)}.", "admin.roster_import")
     status = 422 if problems or form.errors else 200
     return render_template("admin/roster_import.html", form=form, problems=problems,
                            columns=rosters.ROSTER_COLUMNS), status
@@ -110,7 +110,7 @@ def _board_for_roster(code: str) -> Board:
     if not current_user.is_authenticated:
         abort(404)
     require_board(code)
-    return _get(Board, code=code)
+    return get_or_404(Board, code=code)
 
 
 @bp.get("/boards/<code>/roster")

@@ -9,7 +9,15 @@ from flask import render_template
 from survey.db import db
 from survey.models import Board, User
 from survey.services import accounts
-from survey.web.admin import Page, _board_choices, _failed, _get, _saved, admin_required, bp
+from survey.web.admin.blueprint import (
+    Page,
+    admin_required,
+    board_choices,
+    bp,
+    failed,
+    get_or_404,
+    saved,
+)
 from survey.web.staff_forms import UserForm
 
 
@@ -17,7 +25,7 @@ def render_users(form: UserForm | None = None, status: int = 200, problems: list
                  **shown: Any) -> Page:
     """The accounts page; `shown` holds a new password to show once, with its user."""
     form = form or UserForm(formdata=None)
-    form.board.choices = _board_choices("No board")
+    form.board.choices = board_choices("No board")
     return render_template("admin/users.html", users=accounts.list_users(db.session),
                            form=form, problems=problems or [],
                            **shown), status
@@ -35,9 +43,9 @@ def user_list() -> Page:
 def user_create() -> Page:
     """Create an account with a random password, shown once."""
     form = UserForm()
-    form.board.choices = _board_choices("No board")
+    form.board.choices = board_choices("No board")
     if form.validate():
-        board = _get(Board, code=form.board.data) if form.board.data else None
+        board = get_or_404(Board, code=form.board.data) if form.board.data else None
         password = accounts.random_password()
         try:
             user = accounts.create_user(db.session, form.email.data, password, form.role.data,
@@ -54,7 +62,7 @@ def user_create() -> Page:
 @admin_required
 def user_change(user_id: int, change: str) -> Page:
     """Reset a password (shown once; sessions end), deactivate or reactivate an account."""
-    user = _get(User, id=user_id)
+    user = get_or_404(User, id=user_id)
     if change == "reset":
         password = accounts.reset_password(db.session, user)
         db.session.commit()
@@ -63,6 +71,6 @@ def user_change(user_id: int, change: str) -> Page:
         (accounts.deactivate_user if change == "deactivate" else accounts.reactivate_user)(
             db.session, user)
     except accounts.AccountError as exc:
-        return _failed([str(exc)], "admin.user_list")
-    return _saved(f"{user.email} is {'active' if user.active else 'deactivated'}.",
+        return failed([str(exc)], "admin.user_list")
+    return saved(f"{user.email} is {'active' if user.active else 'deactivated'}.",
                   "admin.user_list")
