@@ -403,9 +403,11 @@ RULES: tuple[tuple[str, str], ...] = (
     ("Industry gap", "Business / industry partners' pooled mean minus the pooled mean of all "
      "other partner types, per element."),
     ("Small-n suppression", "Any figure drawn from fewer than the minimum number of respondents "
-     "(a partnership score, a partner-type cell, a gap side, an item mean) reads \"suppressed\", "
-     "never a number. A partnership's overall and stage are suppressed when any of its element "
-     "scores is. Suppressed partnerships still count in board, sector and state scores."),
+     "(a partnership score, a partner-type cell, a gap side, an item mean and its level counts, "
+     "a board or sector whose partnerships together have fewer respondents) reads "
+     "\"suppressed\", never a number. An overall and stage are suppressed when any of the "
+     "element scores is. Suppressed partnerships still count in board, sector and state "
+     "scores."),
     ("Change", "For each partnership and element: delta = this cycle minus the most recent "
      "earlier cycle in which it had a score. Improved when delta is at or above the change "
      "threshold, declined when at or below minus the threshold; otherwise sustained when the "

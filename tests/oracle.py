@@ -125,17 +125,20 @@ class Oracle:
         return scores
 
     def scope_scores(self, cycle: str, keys: Iterable[PartnershipKey]) -> dict[str, Score]:
-        """Board or state: mean of partnerships' element scores (suppressed ones count)."""
+        """Board or state: mean of partnerships' element scores (suppressed ones count);
+        suppressed itself when fewer than min_respondents respondents stand behind it."""
         per_partnership = [self.partnership_scores(cycle, k) for k in keys]
         scores = {}
         for element in self.elements:
             found = [p[element["key"]] for p in per_partnership
                      if p[element["key"]].value is not None]
-            scores[element["key"]] = Score(mean([s.value for s in found]),
-                                           sum(s.n for s in found))
+            respondents = sum(s.n for s in found)
+            scores[element["key"]] = Score(mean([s.value for s in found]), respondents,
+                                           0 < respondents < self.min_respondents)
         values = [s.value for s in scores.values()]
-        scores["overall"] = (Score(mean(values), min(s.n for s in scores.values()))
-                             if all(v is not None for v in values) else NO_SCORE)
+        overall = mean(values) if all(v is not None for v in values) else None
+        scores["overall"] = Score(overall, min(s.n for s in scores.values()),
+                                  any(s.suppressed for s in scores.values()))
         return scores
 
     def partner_type_cells(self, cycle: str, keys: Iterable[PartnershipKey]

@@ -313,8 +313,8 @@ class Expected:
         scores = self.oracle.scope_scores(CURRENT, keys)
         return {"Partnerships": len(keys), **self.figures(keys),
                 **{self.titles[k]: self.score_cell(scores[k]) for k in self.titles},
-                "Overall": self.score_cell(scores["overall"]),
-                "Stage": self.stage_cell(scores["overall"])}
+                "Overall": self.overall_cell(scores),
+                "Stage": self.overall_cell(scores, stage=True)}
 
     def board_rows(self) -> dict[tuple, dict]:
         return {(code,): {"Board": self.names[code],

@@ -514,6 +514,8 @@ def test_each_cycle_is_reported_against_the_boards_as_they_stood(session):
 
 
 def test_trends_keep_suppressed_partnership_scores_suppressed(session):
+    """Suppressed partnerships stay suppressed across cycles, and so does a scope whose
+    partnerships together have fewer than min_respondents respondents."""
     board = make_board(session, "01")
     p = make_partnership(session, board)
     first, second = cycle(session, "2025"), cycle(session, "2026")
@@ -523,8 +525,10 @@ def test_trends_keep_suppressed_partnership_scores_suppressed(session):
              for t in cycle_results(session, second).trends}
     assert trend["2025", str(p.id), "data"] == Score(None, 2, suppressed=True)
     assert trend["2025", str(p.id), OVERALL] == Score(None, 2, suppressed=True)
-    assert trend["2025", STATE_SCOPE, "data"] == Score(4.0, 1)
+    # The state's only partnership had 2 respondents: its mean would show their answers.
+    assert trend["2025", STATE_SCOPE, "data"] == Score(None, 1, suppressed=True)
     assert trend["2026", str(p.id), OVERALL] == Score(3.0, 3)
+    assert trend["2026", STATE_SCOPE, "data"] == Score(3.0, 1)
 
 
 # --- responses, comments, cache key -------------------------------------------------------
@@ -589,3 +593,21 @@ def test_partnership_scores_are_unsuppressed_figures_for_reuse(session):
     scored = partnership_scores(session, c)
     assert scored.partnerships[0].elements["data"].value == 3.0
     assert scored.partnerships[0].elements["data"].n == 2
+
+
+def test_scope_drawn_from_fewer_than_min_respondents_is_suppressed(session):
+    """A board whose only partnership has 2 respondents shows no number (it would be
+    theirs), while the state, with 5 respondents behind it, counts that partnership."""
+    small_board, big_board = make_board(session, "01"), make_board(session, "02")
+    small = make_partnership(session, small_board)
+    big = make_partnership(session, big_board)
+    current = cycle(session, "2026")
+    crowd(session, current, small, 2, 2)
+    crowd(session, current, big, 4, 4, 4)
+    results = cycle_results(session, current)
+    boards = {b.key: b for b in results.boards}
+    assert boards["01"].elements["data"] == Score(None, 1, suppressed=True)
+    assert boards["01"].overall.suppressed and boards["01"].stage is None
+    assert boards["02"].elements["data"] == Score(4.0, 1)
+    assert results.state.elements["data"] == Score(3.0, 2)  # (2 + 4) / 2
+    assert not results.state.overall.suppressed

@@ -82,14 +82,30 @@ def _partnership_scope(p: PartnershipScores, scored: ScoredCycle, counts: Counts
 
 def _group_scope(kind: str, key: str, label: str, members: Sequence[PartnershipScores],
                  scored: ScoredCycle, counts: Counts, board_name: str = "") -> ScopeResult:
-    """Board, sector or state: the mean over partnerships that have a score."""
+    """Board, sector or state: the mean over partnerships that have a score.
+
+    A scope whose partnerships together have fewer than min_respondents respondents
+    with that element score is suppressed too: its mean would show their answers.
+    """
+    minimum = scored.scale.min_respondents
     elements: dict[str, Score] = {}
+    values: dict[str, float | None] = {}
     for element in scored.element_keys:
-        values = [p.elements[element].value for p in members if element in p.elements]
-        elements[element] = Score(fmean(values), len(values)) if values else EMPTY
-    overall_v = overall_value({k: s.value for k, s in elements.items()}, scored.element_keys)
-    overall = (Score(overall_v, min(s.n for s in elements.values()))
-               if overall_v is not None else EMPTY)
+        figures = [p.elements[element] for p in members if element in p.elements]
+        values[element] = fmean(f.value for f in figures) if figures else None
+        respondents = sum(f.n for f in figures)
+        if not figures:
+            elements[element] = EMPTY
+        elif respondents < minimum:
+            elements[element] = Score(None, len(figures), suppressed=True)
+        else:
+            elements[element] = Score(values[element], len(figures))
+    overall_v = overall_value(values, scored.element_keys)
+    n = min((s.n for s in elements.values()), default=0)
+    if any(s.suppressed for s in elements.values()):
+        overall = Score(None, n, suppressed=True)
+    else:
+        overall = Score(overall_v, n) if overall_v is not None else EMPTY
     return ScopeResult(
         kind=kind, key=key, label=label, elements=elements, overall=overall,
         stage=scored.scale.stage(overall.value), invited=counts.invited,
