@@ -51,7 +51,8 @@ def import_file(path: Path, columns: Sequence[str], what: str,
             return apply(rows)
     except ImportProblem as exc:
         if exc.bad_rows:
-            fail(f"{exc.bad_rows} bad rows in {path.name}, no {what} imported", exc.problems)
+            count = "1 bad row" if exc.bad_rows == 1 else f"{exc.bad_rows} bad rows"
+            fail(f"{count} in {path.name}, no {what} imported", exc.problems)
         fail(f"{path.name} cannot be imported: {exc.problems[0]}", exc.problems[1:])
 
 
