@@ -143,3 +143,16 @@ def test_reports_imports_neither_flask_nor_sqlalchemy():
             "assert not bad, bad; "
             "assert not any(m == 'survey' or m.startswith('survey.') for m in sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_markdown_index_escapes_typed_text():
+    """A partnership named with Markdown or table syntax cannot break the page."""
+    from reports.charts import Chart, markdown_index
+
+    chart = Chart(name="c", title="Scores | *bold*", description="line one\nline two",
+                  columns=("Partnership", "Score"), rows=(("A|B <script>", "2.00"),),
+                  draw=lambda figure: None)
+    text = markdown_index([chart], "Charts")
+    assert "## Scores \\| \\*bold\\*" in text
+    assert "| A\\|B \\<script\\> | 2.00 |" in text
+    assert "line one line two" in text

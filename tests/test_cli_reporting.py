@@ -128,10 +128,15 @@ def test_charts_writes_every_chart_as_png_and_svg(runner, session, data, out):
         session, cycle_by_name(session, "2026"), "01", include_responses=False))]
     assert expected and f"{len(expected)} charts" in one_line(result)
     files = sorted(p.name for p in folder.iterdir())
-    assert files == sorted([f"{n}.png" for n in expected] + [f"{n}.svg" for n in expected])
+    assert files == sorted([f"{n}.png" for n in expected] + [f"{n}.svg" for n in expected]
+                           + ["charts.md"])
     for name in expected:
         assert (folder / f"{name}.png").read_bytes().startswith(b"\x89PNG")
         assert b"<svg" in (folder / f"{name}.svg").read_bytes()[:2000]
+    # charts.md: every chart's image, description and data, ready for a board report.
+    index = (folder / "charts.md").read_text(encoding="utf-8")
+    assert all(f"]({name}.png)" in index for name in expected)
+    assert index.count("\n## ") == len(expected)
 
 
 def test_charts_rejects_an_unknown_cycle_and_creates_no_folder(runner, data, out):

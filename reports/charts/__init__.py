@@ -11,6 +11,8 @@ industry gap; trends.py the change across cycles.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import replace
 
 from reports.charts.answers import industry_gap, level_distribution, partner_types
@@ -58,9 +60,32 @@ def all_charts(results: CycleResults) -> list[Chart]:
     return unique
 
 
+def markdown_index(charts: Sequence[Chart], heading: str) -> str:
+    """A Markdown page of charts: each title, image, text description and data table,
+    ready to paste into a board report."""
+    lines = [f"# {_md(heading)}", ""]
+    for chart in charts:
+        lines += [f"## {_md(chart.title)}", "",
+                  f"![{_md(chart.title)}]({chart.name}.png) ([SVG]({chart.name}.svg))", "",
+                  _md(chart.description), ""]
+        if chart.columns:
+            lines.append("| " + " | ".join(_md(c) for c in chart.columns) + " |")
+            lines.append("|" + "---|" * len(chart.columns))
+            lines += ["| " + " | ".join(_md(v) for v in row) + " |" for row in chart.rows]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _md(value: object) -> str:
+    """Text for a Markdown line or table cell: one line, pipes and markup escaped."""
+    text = " ".join(str(value).split())
+    return re.sub(r"([\\`*_{}\[\]<>|#!])", r"\\\1", text)
+
+
 __all__ = [
     "Chart",
     "all_charts",
+    "markdown_index",
     "board_heatmap",
     "change",
     "industry_gap",

@@ -84,20 +84,24 @@ def export_command(file: Path, cycle_name: str, board_code: str | None) -> None:
 @BOARD_OPTION
 @with_appcontext
 def charts_command(directory: Path, cycle_name: str, board_code: str | None) -> None:
-    """Write every chart of a cycle (optionally one board) as DIR/<name>.png and .svg."""
+    """Write every chart of a cycle (optionally one board) as DIR/<name>.png and .svg,
+    with DIR/charts.md listing each chart's title, description and data."""
     if directory.exists() and not directory.is_dir():
         raise click.ClickException(f"not a folder: {directory}")
     results = load_results(cycle_name, board_code, include_responses=False)
-    from reports.charts import all_charts
+    from reports.charts import all_charts, markdown_index
 
     # Render everything first: a failing chart leaves no partial set behind.
-    rendered = [(Path(chart.name).name, chart.png(), chart.svg()) for chart in all_charts(results)]
+    charts = all_charts(results)
+    rendered = [(Path(chart.name).name, chart.png(), chart.svg()) for chart in charts]
+    index = markdown_index(charts, f"Charts: {_scope(results)}").encode("utf-8")
     directory.mkdir(parents=True, exist_ok=True)
     for name, png, svg in rendered:
         write_atomically(directory / f"{name}.png", png)
         write_atomically(directory / f"{name}.svg", svg)
-    click.echo(f"wrote {_count(len(rendered), 'chart')} ({2 * len(rendered)} files) "
-               f"to {directory}: {_scope(results)}")
+    write_atomically(directory / "charts.md", index)
+    click.echo(f"wrote {_count(len(rendered), 'chart')} ({2 * len(rendered)} files) and "
+               f"charts.md (titles, descriptions, data) to {directory}: {_scope(results)}")
 
 
 COMMANDS = [export_command, charts_command]
