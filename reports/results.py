@@ -16,7 +16,7 @@ OVERALL = "overall"
 
 @dataclass(frozen=True)
 class StageInfo:
-    """One level of the scale, as far as reports need it."""
+    """One level of the scale (survey.questionnaire's Level)."""
 
     value: int
     label: str
@@ -26,7 +26,7 @@ class StageInfo:
 
 @dataclass(frozen=True)
 class ScaleInfo:
-    """The scale and thresholds a cycle was scored with."""
+    """The scale and thresholds a cycle was scored with (survey.questionnaire's Scale)."""
 
     levels: tuple[StageInfo, ...]
     dont_know_label: str
@@ -35,12 +35,24 @@ class ScaleInfo:
     change_threshold: float
     sustained_level: int
 
+    @property
+    def values(self) -> tuple[int, ...]:
+        """The level values, lowest first."""
+        return tuple(level.value for level in self.levels)
+
     def stage(self, score: float | None) -> StageInfo | None:
-        """The highest level whose min_score is at or below the score."""
+        """The highest level whose min_score is at or below the score (None for no score)."""
         if score is None:
             return None
         reached = [level for level in self.levels if level.min_score <= score]
         return reached[-1] if reached else None
+
+    def level(self, value: int) -> StageInfo:
+        """The level with this value (KeyError if there is none)."""
+        for level in self.levels:
+            if level.value == value:
+                return level
+        raise KeyError(value)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from reports.results import ScaleInfo, StageInfo
+
 ELEMENT_KEYS: tuple[str, ...] = ("data", "vision", "industry", "alignment", "services", "measured")
 ANSWER_DONT_KNOW = "DK"
 ANSWER_NOT_APPLICABLE = "NA"
@@ -47,48 +49,9 @@ class QuestionnaireError(Exception):
         super().__init__("\n".join(self.problems))
 
 
-@dataclass(frozen=True)
-class Level:
-    """One step of the maturity scale."""
-
-    value: int
-    label: str
-    description: str
-    min_score: float
-
-
-@dataclass(frozen=True)
-class Scale:
-    """The answer scale and the thresholds every report reads."""
-
-    levels: tuple[Level, ...]
-    dont_know_label: str
-    not_applicable_label: str
-    min_respondents: int
-    change_threshold: float
-    sustained_level: int
-
-    @property
-    def values(self) -> tuple[int, ...]:
-        """The level values, lowest first."""
-        return tuple(level.value for level in self.levels)
-
-    def stage(self, score: float | None) -> Level | None:
-        """The highest level whose min_score is at or below the score (None for no score)."""
-        if score is None:
-            return None
-        found = None
-        for level in self.levels:
-            if level.min_score <= score:
-                found = level
-        return found
-
-    def level(self, value: int) -> Level:
-        """The level with this value (KeyError if there is none)."""
-        for level in self.levels:
-            if level.value == value:
-                return level
-        raise KeyError(value)
+# The scale is one class shared with the reports that print it: a Level is a stage.
+Level = StageInfo
+Scale = ScaleInfo
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from survey.scoring import (
     partnership_scores,
     previous_cycles,
     results_version,
-    scale_info,
 )
 from survey.scoring.change import change_status
 from tests.factories import (
@@ -277,7 +276,7 @@ def test_stage_is_the_highest_level_whose_minimum_is_reached(session, crowd_leve
 def test_scale_comes_from_the_cycle_snapshot(session):
     c = cycle(session)
     info = cycle_results(session, c).scale
-    assert info == scale_info(Q.scale)
+    assert info == Q.scale
     assert (info.min_respondents, info.change_threshold, info.sustained_level) == (3, 0.25, 3)
     assert info.stage(2.4999).label == "Building"
 
@@ -395,7 +394,7 @@ def test_change_status(session, before, after, delta, status):
 
 
 def test_change_status_at_exactly_the_threshold():
-    scale = scale_info(Q.scale)
+    scale = Q.scale
     assert change_status(2.75 - 2.5, 2.75, scale) == "improved"
     assert change_status(2.05 - 1.8, 2.05, scale) == "improved"
     assert change_status(1.8 - 2.05, 1.8, scale) == "declined"

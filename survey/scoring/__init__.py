@@ -27,13 +27,12 @@ from survey.scoring.partnerships import (
     ScoredCycle,
     overall_value,
     partnership_scores,
-    scale_info,
 )
 from survey.scoring.scopes import Counts, build_scopes, invitation_counts
 
 __all__ = [
     "UnknownBoardError", "cycle_by_name", "cycle_results", "overall_value", "partnership_scores",
-    "previous_cycles", "respondent_code", "results_version", "scale_info",
+    "previous_cycles", "respondent_code", "results_version",
 ]
 
 respondent_code = answers.respondent_code

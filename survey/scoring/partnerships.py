@@ -16,9 +16,9 @@ from statistics import fmean
 from sqlalchemy import Float, Subquery, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from reports.results import ScaleInfo, StageInfo
+from reports.results import ScaleInfo
 from survey.models import Answer, Cycle, Invitation, Participation
-from survey.questionnaire import Questionnaire, Scale
+from survey.questionnaire import Questionnaire
 from survey.scoring.cycles import SUBMITTED
 
 
@@ -55,19 +55,6 @@ class ScoredCycle:
     @property
     def element_keys(self) -> tuple[str, ...]:
         return tuple(e.key for e in self.questionnaire.elements)
-
-
-def scale_info(scale: Scale) -> ScaleInfo:
-    """The questionnaire's scale as reports see it."""
-    return ScaleInfo(
-        levels=tuple(StageInfo(level.value, level.label, level.description, level.min_score)
-                     for level in scale.levels),
-        dont_know_label=scale.dont_know_label,
-        not_applicable_label=scale.not_applicable_label,
-        min_respondents=scale.min_respondents,
-        change_threshold=scale.change_threshold,
-        sustained_level=scale.sustained_level,
-    )
 
 
 def respondent_element_scores(cycle: Cycle, questionnaire: Questionnaire) -> Subquery:
@@ -112,7 +99,7 @@ def partnership_scores(session: Session, cycle: Cycle) -> ScoredCycle:
                           p.sector, figures.get(p.id, {}))
         for p in participations
     )
-    return ScoredCycle(cycle, questionnaire, scale_info(questionnaire.scale), partnerships)
+    return ScoredCycle(cycle, questionnaire, questionnaire.scale, partnerships)
 
 
 def overall_value(values: Mapping[str, float | None], keys: Sequence[str]) -> float | None:
