@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -42,6 +43,13 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # session, and an expired one costs no answers (see web/partner.py).
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     }
+
+
+def site_today() -> dt.date:
+    """Today's date where the boards are (SURVEY_TIMEZONE), not the server's."""
+    from flask import current_app
+
+    return dt.datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
 def _timezone(name: str) -> str:

@@ -163,9 +163,9 @@ class Cycle(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    def accepts_answers(self, today: dt.date | None = None) -> bool:
-        """True while partners may answer: opened, and not past the closing date."""
-        today = today or dt.date.today()
+    def accepts_answers(self, today: dt.date) -> bool:
+        """True while partners may answer: opened, and not past the closing date (`today`
+        is the date where the boards are: survey.config.site_today())."""
         return self.status == CycleStatus.OPEN and today <= self.closes_on
 
 

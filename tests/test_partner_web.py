@@ -522,3 +522,26 @@ def test_submission_date_is_shown_in_florida_time(app, session, client):
     html = client.get(f"/s/{token}").get_data(as_text=True)
     assert "Wednesday, 25 November 2026" in html
     assert "26 November 2026" not in html
+
+
+def test_closing_day_ends_at_midnight_in_florida_not_utc(app, session, client, monkeypatch):
+    """At 01:00 UTC on 2 February it is still 1 February in Florida: a cycle closing on
+    1 February still takes answers; at 06:00 UTC it no longer does."""
+    board = make_board(session, "01")
+    member = make_member(session, make_partnership(session, board))
+    cycle = make_cycle(session, opens_on=dt.date(2027, 1, 5), closes_on=dt.date(2027, 2, 1))
+    invitation, token = make_invitation(session, cycle, member)
+    session.commit()
+
+    def save_at(utc_hour: int, value: str) -> int:
+        moment = dt.datetime(2027, 2, 2, utc_hour, 0, tzinfo=dt.UTC)
+        frozen = type("Frozen", (dt.datetime,), {
+            "now": classmethod(lambda cls, tz=None: moment.astimezone(tz))})
+        monkeypatch.setattr("survey.config.dt.datetime", frozen)
+        form = {"csrf_token": csrf_token(client, f"/s/{token}/data"), "data-1": value}
+        return client.post(f"/s/{token}/data", data=form).status_code
+
+    assert save_at(1, "3") == 303  # 8 pm on 1 February in Miami: saved
+    assert save_at(6, "4") == 403  # 1 am on 2 February in Miami: closed
+    saved = session.execute(select(Answer.level).where(Answer.item_code == "data-1")).scalars()
+    assert list(saved) == [3]

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
 
 from survey import abort_with, csrf
+from survey.config import site_today
 from survey.db import db
 from survey.models import CycleStatus, Invitation, InvitationStatus
 from survey.questionnaire import Element, Questionnaire
@@ -54,7 +55,7 @@ class Survey:
 
     @property
     def open(self) -> bool:
-        return self.cycle.accepts_answers()
+        return self.cycle.accepts_answers(site_today())
 
     @property
     def submitted(self) -> bool:

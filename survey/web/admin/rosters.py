@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from survey.config import site_today
 from survey.db import db
 from survey.models import Board, Member, Partnership
 from survey.services import mail, rosters
@@ -130,7 +131,7 @@ def board_roster(code: str) -> Page:
     return render_template(
         "admin/board_roster.html", board=board, cycle=cycle, partnerships=partnerships,
         members=members, statuses=statuses,
-        can_remind=bool(cycle and cycle.accepts_answers()),
+        can_remind=bool(cycle and cycle.accepts_answers(site_today())),
     )
 
 
@@ -140,7 +141,7 @@ def board_remind(code: str) -> Page:
     """Email a reminder to this board's members who have not submitted."""
     board = _board_for_roster(code)
     cycle = current_cycle()
-    if cycle is None or not cycle.accepts_answers():
+    if cycle is None or not cycle.accepts_answers(site_today()):
         flash("There is no open cycle to remind anyone about.", "error")
     else:
         send_links(cycle, board.code, reminders=True)
