@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -33,6 +35,10 @@ def serve_command(host: str, port: int, threads: int) -> None:
     """Serve the app with waitress, a production WSGI server."""
     from waitress import serve
 
+    # Errors (with their request id) go to stderr; request lines are not logged, so
+    # partner tokens in URLs never reach a log.
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo(f"serving on http://{host}:{port} (Ctrl+C to stop)")
     serve(app, host=host, port=port, threads=threads, ident="survey")
