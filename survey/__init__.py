@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from survey.config import load_config
 from survey.db import db
@@ -23,10 +24,19 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in a URL: a number a database id can hold, so a huge one is a 404, not a 500."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Application factory: defaults, then the environment, then the test override."""
     instance_path = os.environ.get("SURVEY_INSTANCE_PATH") or None
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.url_map.converters["int"] = RowIdConverter
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path))
     if test_config is not None:
