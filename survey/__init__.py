@@ -88,6 +88,10 @@ def register_request_hooks(app: Flask) -> None:
         response.headers["X-Request-Id"] = g.get("request_id", "")
         if request.path.startswith(("/s/", "/login", "/admin")):
             response.headers["Cache-Control"] = "no-store"
+        elif response.mimetype == "text/html" and "Cache-Control" not in response.headers:
+            # Staff pages carry a CSRF token and confidential figures: once signed out,
+            # the back button must not bring them back from the browser's cache.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 
