@@ -13,11 +13,12 @@ import io
 import math
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -91,7 +92,18 @@ def _number_cell(ws: WriteOnlyWorksheet, number: float) -> Any:
     return cell
 
 
+def _legal(value: Any) -> Any:
+    """Text without the control characters an .xlsx cannot hold (one typed into a name
+    would otherwise make openpyxl refuse the whole workbook)."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    if isinstance(value, _Value) and isinstance(value.value, str):
+        return replace(value, value=ILLEGAL_CHARACTERS_RE.sub("", value.value))
+    return value
+
+
 def _cell(ws: WriteOnlyWorksheet, value: Any) -> Any:
+    value = _legal(value)
     if isinstance(value, float):
         return _number_cell(ws, value)
     if isinstance(value, _Value):
@@ -137,6 +149,7 @@ def _display_width(value: Any) -> int:
 def _write_table(ws: WriteOnlyWorksheet, headers: Sequence[str], rows: Sequence[Sequence[Any]],
                  widths: dict[int, float] | None = None, filter_rows: int | None = None) -> None:
     """Header in row 1 (frozen, filterable), then rows; widths fitted to the content."""
+    headers = [_legal(title) for title in headers]
     columns = max([len(headers), *(len(row) for row in rows)])
     header_lines = 1
     for index in range(columns):
@@ -219,7 +232,7 @@ def _summary(wb: Workbook, results: CycleResults) -> None:
     state = results.state
     headers = ["Figure", "State"]
     if board is not None:
-        headers.append(f"Board {board.key} {board.label}")
+        headers.append(_legal(f"Board {board.key} {board.label}"))
     generated_label, generated = _generated(results)
     rows: list[list[Any]] = [
         ["Cycle", results.cycle],

@@ -23,6 +23,8 @@ from reports.results import STATE_SCOPE, CycleResults, ScopeResult, Score
 SUPPRESSED = "suppressed"
 NO_DATA = "–"
 NO_RESPONSES = "No submitted responses yet"
+# Control characters XML 1.0 cannot hold; one typed into a name would make the SVG unreadable.
+_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 # Applied while drawing and saving only (rc_context), so nothing global changes.
 _STYLE = {
@@ -70,7 +72,8 @@ class Chart:
 
     def svg(self) -> bytes:
         """The chart as SVG bytes, identical for identical input."""
-        return self._render("svg", {"Date": None, "Creator": None, "Title": self.title})
+        svg = self._render("svg", {"Date": None, "Creator": None, "Title": self.title})
+        return _NOT_XML.sub(b"", svg)  # UTF-8 puts these bytes in no other character
 
 
 # --- shared helpers -----------------------------------------------------------------
