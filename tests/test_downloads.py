@@ -33,6 +33,10 @@ def test_state_charts_download_as_png_and_svg(client, auth, world):
     assert svg.status_code == 200
     assert svg.mimetype == "image/svg+xml"
     assert b"<svg" in svg.data[:2000]
+    # Opened on its own, the SVG keeps its inline styling and still runs no script.
+    csp = svg.headers["Content-Security-Policy"]
+    assert "style-src 'unsafe-inline'" in csp and "default-src 'none'" in csp
+    assert "script" not in csp
 
 
 @pytest.mark.parametrize("url", [

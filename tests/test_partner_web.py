@@ -545,3 +545,20 @@ def test_closing_day_ends_at_midnight_in_florida_not_utc(app, session, client, m
     assert save_at(6, "4") == 403  # 1 am on 2 February in Miami: closed
     saved = session.execute(select(Answer.level).where(Answer.item_code == "data-1")).scalars()
     assert list(saved) == [3]
+
+
+def test_a_member_taken_off_the_roster_can_no_longer_answer(app, session, client):
+    from survey.services.rosters import remove_member
+
+    board = make_board(session, "01")
+    member = make_member(session, make_partnership(session, board))
+    invitation, token = make_invitation(session, make_cycle(session), member)
+    session.commit()
+    form = {"csrf_token": csrf_token(client, f"/s/{token}/data"), "data-1": "2"}
+    remove_member(session, member)
+    session.commit()
+    response = client.post(f"/s/{token}/data", data=form)
+    assert response.status_code == 403
+    assert "not on the partnership" in response.get_data(as_text=True)
+    assert client.get(f"/s/{token}").status_code == 403
+    assert session.execute(select(func.count(Answer.id))).scalar() == 0

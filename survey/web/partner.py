@@ -77,12 +77,15 @@ class Survey:
 
 
 def load_survey(token: str) -> Survey:
-    """The partner's survey, or a clear page for an unknown or not-yet-open link."""
+    """The partner's survey, or a clear page for an unknown, removed or not-yet-open link."""
     invitation = find_invitation(db.session, token)
     if invitation is None:
         abort_with(404, "This link is not valid. Check that you copied the whole address "
                    "from your invitation, or ask your board for a new link.")
     assert invitation is not None
+    if not invitation.member.active:
+        abort_with(403, "This link no longer works: you are not on the partnership's roster "
+                   "any more. Ask your board if that is a mistake.")
     if invitation.cycle.status == CycleStatus.DRAFT:
         abort_with(403, f"This survey is not open yet. It opens on "
                    f"{long_date(invitation.cycle.opens_on)}; come back to this link then.")
