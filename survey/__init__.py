@@ -76,6 +76,8 @@ def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _start_request() -> None:
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+        if _carries_nul():  # no database stores it (PostgreSQL refuses it outright)
+            abort_with(400, "The address or form holds a character that is not allowed.")
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             db.begin_write()
 
@@ -93,6 +95,14 @@ def register_request_hooks(app: Flask) -> None:
             # the back button must not bring them back from the browser's cache.
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _carries_nul() -> bool:
+    """True when the path, query or form text holds a NUL character."""
+    texts = [request.path, *request.args.values()]
+    if request.method == "POST":
+        texts += request.form.values()
+    return any("\x00" in text for text in texts)
 
 
 ERROR_MESSAGES = {

@@ -118,3 +118,13 @@ def test_reports_import_neither_flask_nor_the_database_layer():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_nul_character_anywhere_in_a_request_is_a_400_page(client):
+    """PostgreSQL refuses NUL in text: it must never reach a query (it was a 500)."""
+    for url in ("/boards/%00", "/s/abc%00def", "/state?cycle=20%0026"):
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert "not allowed" in response.get_data(as_text=True)
+    response = client.post("/login", data={"email": "a\x00@example.org", "password": "x"})
+    assert response.status_code == 400
