@@ -13,6 +13,17 @@ from dataclasses import dataclass, field
 STATE_SCOPE = "State"
 OVERALL = "overall"
 
+# The partner types of SPEC section 5 and how screens and exports name them.
+PARTNER_TYPE_LABELS: dict[str, str] = {
+    "business": "Business / industry",
+    "workforce": "Workforce development",
+    "education": "Education and training",
+    "economic_development": "Economic development",
+    "labor": "Labor",
+    "community": "Community organization",
+    "other": "Other",
+}
+
 
 @dataclass(frozen=True)
 class StageInfo:

@@ -15,6 +15,7 @@ from statistics import mean
 
 from reports.results import (
     OVERALL,
+    PARTNER_TYPE_LABELS,
     STATE_SCOPE,
     ChangeResult,
     Comment,
@@ -72,16 +73,6 @@ ITEMS = tuple(
     for element in ELEMENTS
     for number, text in enumerate(_ITEM_TEXTS, start=1)
 )
-
-PARTNER_TYPE_LABELS = {
-    "business": "Business / industry",
-    "workforce": "Workforce development",
-    "education": "Education and training",
-    "economic_development": "Economic development",
-    "labor": "Labor",
-    "community": "Community organization",
-    "other": "Other",
-}
 
 CYCLES = ("2024", "2025", "2026")  # the last is the current one
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from reports.results import PARTNER_TYPE_LABELS
 from survey.db import Base
 
 
@@ -43,17 +44,6 @@ class PartnerType(enum.StrEnum):
     def label(self) -> str:
         """The human label shown on screens and in exports."""
         return PARTNER_TYPE_LABELS[self]
-
-
-PARTNER_TYPE_LABELS: dict[str, str] = {
-    "business": "Business / industry",
-    "workforce": "Workforce development",
-    "education": "Education and training",
-    "economic_development": "Economic development",
-    "labor": "Labor",
-    "community": "Community organization",
-    "other": "Other",
-}
 
 
 class BoardStatus(enum.StrEnum):
