@@ -129,6 +129,8 @@ class Member(Base):
     organization: Mapped[str] = mapped_column(String(200), default="")
     partner_type: Mapped[str] = mapped_column(String(30))
     respondent_key: Mapped[str | None] = mapped_column(String(200))
+    # The partner's language for pages and emails ("en", "es"); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -151,6 +153,12 @@ class Cycle(Base):
     content_hash: Mapped[str] = mapped_column(String(80))
     opened_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when the cycle first closes: from then on board leads see its results (SPEC 4a
+    # rule 4), and a reopened cycle stays published.
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped in the same transaction as any change to what the cycle's figures are drawn
+    # from (submitted answers, statuses, participations): an O(1) cache key.
+    results_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def accepts_answers(self, today: dt.date) -> bool:
@@ -198,6 +206,8 @@ class Invitation(Base):
     # The member's partner type when they answered (members may change type later).
     partner_type: Mapped[str] = mapped_column(String(30))
     source: Mapped[str] = mapped_column(String(10), default="web")
+    # The language the partner chose with the switch on their pages (kept for the link).
+    language: Mapped[str | None] = mapped_column(String(5))
     invited_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     emailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -310,3 +320,104 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     board: Mapped[Board | None] = relationship()
+
+
+class PlanStatus(enum.StrEnum):
+    """Where an action-plan entry stands (SPEC section 11)."""
+
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DROPPED = "dropped"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class PlanEntry(Base):
+    """A partnership's action plan for one element in one cycle (SPEC section 11)."""
+
+    __tablename__ = "plan_entries"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "cycle_id", "element_key"),
+        CheckConstraint(
+            "status IN ('planned', 'in_progress', 'done', 'dropped')", name="status_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"), index=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    element_key: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[bool] = mapped_column(default=False)
+    goal: Mapped[str] = mapped_column(Text, default="")
+    actions: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default=PlanStatus.PLANNED)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(320), default="")
+
+    partnership: Mapped[Partnership] = relationship()
+    cycle: Mapped[Cycle] = relationship()
+    changes: Mapped[list[PlanChange]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan", order_by="PlanChange.id"
+    )
+
+
+class PlanChange(Base):
+    """Who changed a plan entry, when, and what (field -> [before, after])."""
+
+    __tablename__ = "plan_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_entry_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_entries.id", ondelete="CASCADE"), index=True
+    )
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(320))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    entry: Mapped[PlanEntry] = relationship(back_populates="changes")
+
+
+class AuditEvent(Base):
+    """One administrative action: who, when, what (SPEC section 14)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(320))  # a staff email, or "cli:<os user>"
+    action: Mapped[str] = mapped_column(String(60))  # e.g. "cycle.close"
+    target: Mapped[str] = mapped_column(String(300), default="")  # e.g. "cycle 2026"
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per key (an account and address pair, or an address), shared by
+    every process: the slow-down state of SPEC section 14's login limits."""
+
+    __tablename__ = "login_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    blocked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StaffSession(Base):
+    """A signed-in staff session, kept server-side so that logout really ends it."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
