@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from survey.models import Answer, Comment, Cycle, Invitation, InvitationStatus, Participation
@@ -24,6 +25,16 @@ def previous_cycles(session: Session, cycle: Cycle) -> list[Cycle]:
                   and_(Cycle.opens_on == cycle.opens_on, Cycle.id < cycle.id))
     return list(session.execute(
         select(Cycle).where(earlier).order_by(Cycle.opens_on, Cycle.id)).scalars())
+
+
+def bump_results_version(session: Session, cycle_ids: Iterable[int]) -> None:
+    """Mark the figures of these cycles as changed (call in the same transaction as the
+    change: submitted answers, statuses, participations, a cycle's state)."""
+    ids = sorted(set(cycle_ids))
+    if ids:
+        session.execute(update(Cycle).where(Cycle.id.in_(ids))
+                        .values(results_version=Cycle.results_version + 1)
+                        .execution_options(synchronize_session=False))
 
 
 def results_version(session: Session, cycle: Cycle) -> str:
