@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from survey.config import load_config
-from survey.db import db
+from survey.db import db, takes_lock_early
 
 csrf = CSRFProtect()
 log = logging.getLogger("survey")
@@ -78,8 +78,10 @@ def register_request_hooks(app: Flask) -> None:
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
         if _carries_nul():  # no database stores it (PostgreSQL refuses it outright)
             abort_with(400, "The address or form holds a character that is not allowed.")
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            db.begin_write()
+        if request.method not in ("GET", "HEAD", "OPTIONS") and takes_lock_early(
+            app.view_functions.get(request.endpoint or "")
+        ):
+            db.begin_write()  # a @writes_late view takes it later, in db.writing()
 
     @app.after_request
     def _security_headers(response: Any) -> Any:

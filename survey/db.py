@@ -2,13 +2,34 @@
 
 One session per application context. Services add and flush; the edge (a view or a
 CLI command) commits once or rolls back.
+
+Write transactions and the SQLite write lock
+--------------------------------------------
+Every POST (and other unsafe method) starts its transaction as a writer in a
+``before_request`` hook (``db.begin_write()``: ``BEGIN IMMEDIATE`` on SQLite), so that a
+request that reads and then writes never fails halfway when it upgrades its lock.
+That lock is held until the view commits, which is wrong for a view that does slow work
+first (parsing an upload, talking to a mail server): every partner's save would wait.
+
+Such a view opts out with ``@writes_late``, placed directly under the route decorator::
+
+    @bp.route("/roster/import", methods=["GET", "POST"])
+    @writes_late
+    @admin_required
+    def roster_import(): ...
+
+It then runs its slow part without the lock (reads are fine: each is a short read
+transaction) and does its writes in ``with db.writing() as session: ...``, which ends
+any read transaction still open (committing it: it holds no writes), takes the write
+lock, commits at the end of the block and rolls back on an error. Objects read before
+the block stay usable but may be stale; re-read what the writes depend on inside it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, g
 from sqlalchemy import Engine, MetaData, create_engine, event
@@ -23,6 +44,20 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+WRITES_LATE = "survey_writes_late"
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def writes_late(view: V) -> V:
+    """Mark a view that takes the write lock itself, in ``db.writing()`` (see above)."""
+    setattr(view, WRITES_LATE, True)
+    return view
+
+
+def takes_lock_early(view: Callable[..., Any] | None) -> bool:
+    """False for a view marked ``@writes_late``: its request starts without the write lock."""
+    return not getattr(view, WRITES_LATE, False)
 
 
 class Base(DeclarativeBase):
@@ -82,10 +117,19 @@ class Database:
         return g.db_session
 
     def begin_write(self) -> Session:
-        """Start the current transaction as a writer (BEGIN IMMEDIATE on SQLite)."""
+        """Start the current transaction as a writer (BEGIN IMMEDIATE on SQLite).
+
+        A transaction already open that was begun here is kept. One begun by reads
+        (a ``@writes_late`` view, a command that looked things up first) is committed
+        first, so the writes never upgrade a read lock (SQLite's "database is locked").
+        """
         session = self.session
+        current = session.get_transaction()
+        if current is not None and g.get("db_write_tx") is not current:
+            session.commit()
         if not session.in_transaction():
             session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            g.db_write_tx = session.get_transaction()
         return session
 
     @contextmanager
@@ -100,6 +144,7 @@ class Database:
             raise
 
     def _teardown(self, exc: BaseException | None) -> None:
+        g.pop("db_write_tx", None)
         session: Session | None = g.pop("db_session", None)
         if session is not None:
             if exc is not None or session.in_transaction():
