@@ -225,6 +225,25 @@ class TrendPoint:
 
 
 @dataclass(frozen=True)
+class PlanRow:
+    """One action-plan entry of a partnership for one element (SPEC section 11)."""
+
+    board_code: str
+    partnership_id: int
+    partnership: str
+    element_key: str
+    element: str  # the element's title
+    priority: bool
+    goal: str
+    actions: str
+    owner: str
+    due_on: dt.date | None
+    status: str  # "planned", "in progress", "done" or "dropped"
+    updated_at: dt.datetime
+    overdue: bool = False  # due before today and still planned or in progress
+
+
+@dataclass(frozen=True)
 class CycleResults:
     """Everything the figures of one cycle (optionally one board) are drawn from."""
 
@@ -249,6 +268,7 @@ class CycleResults:
     responses: tuple[ResponseRow, ...] = ()
     comments: tuple[Comment, ...] = ()
     trends: tuple[TrendPoint, ...] = field(default=())
+    plans: tuple[PlanRow, ...] = ()  # this cycle's action plans (workbook Plans sheet, report)
 
     def element(self, key: str) -> ElementInfo:
         return next(e for e in self.elements if e.key == key)
