@@ -40,6 +40,8 @@ _STYLE = {
     "hatch.linewidth": 0.8,
     "svg.hashsalt": "sector-survey",  # stable ids: same input, same bytes
     "svg.fonttype": "path",
+    # Names are typed by people: a "$" must be drawn as a dollar, never parsed as maths.
+    "text.parse_math": False,
 }
 
 Draw = Callable[[Figure], None]
