@@ -21,7 +21,13 @@ from survey.models import (
     Partnership,
 )
 from survey.services.tabular import ImportProblem, read_table
-from tests.factories import make_board, make_cycle, make_member, make_partnership
+from tests.factories import (
+    make_board,
+    make_cycle,
+    make_member,
+    make_partnership,
+    shipped_questionnaire,
+)
 
 ROSTER_HEADER = ["board", "partnership", "sector", "name", "email", "organization", "partner_type"]
 RESPONSES_HEADER = ["cycle", "board", "partnership", "respondent", "partner_type", "element",
@@ -205,16 +211,22 @@ def test_read_table_handles_bom_cp1252_and_row_numbers() -> None:
 
 # --- responses ------------------------------------------------------------------------------
 
+def element_items(index: int) -> tuple[str, list[str]]:
+    """An element's key and its item codes, read from the shipped content (never hard-coded)."""
+    questionnaire = shipped_questionnaire()
+    element = questionnaire.elements[index].key
+    return element, [item.code for item in questionnaire.items if item.element_key == element]
+
+
 def response_rows(cycle: str = "2025") -> list[list[str]]:
     """Two respondents: a roster member by email (any case) and an anonymous paper form."""
     partnership = "Tampa Bay Healthcare Collaborative"
+    (d, di), (v, vi) = element_items(0), element_items(1)
+    ana = [cycle, "15", partnership, "Ana.Garcia@example.org", "business", d]
+    paper = [cycle, "15", partnership, "paper-07", "Education and training", v]
     return [
-        [cycle, "15", partnership, "Ana.Garcia@example.org", "business", "data", "data-1", "3"],
-        [cycle, "15", partnership, "Ana.Garcia@example.org", "business", "data", "data-2", "dk"],
-        [cycle, "15", partnership, "Ana.Garcia@example.org", "business", "data", "data-3", "NA"],
-        [cycle, "15", partnership, "Ana.Garcia@example.org", "business", "data", "data-4", ""],
-        [cycle, "15", partnership, "paper-07", "Education and training", "vision", "vision-1", "4"],
-        [cycle, "15", partnership, "paper-07", "Education and training", "vision", "vision-2", "1"],
+        [*ana, di[0], "3"], [*ana, di[1], "dk"], [*ana, di[2], "NA"], [*ana, di[3], ""],
+        [*paper, vi[0], "4"], [*paper, vi[1], "1"],
     ]
 
 
@@ -234,8 +246,9 @@ def test_responses_import_answers_member_and_adds_unknown_respondent(
         select(Invitation).where(Invitation.member_id == ana.id)).scalar_one()
     assert invitation.status == InvitationStatus.SUBMITTED and invitation.source == "import"
     assert invitation.submitted_at is not None
+    _, di = element_items(0)
     assert {a.item_code: a.value for a in invitation.answers} == {
-        "data-1": "3", "data-2": "DK", "data-3": "NA"}  # data-4 empty: unanswered
+        di[0]: "3", di[1]: "DK", di[2]: "NA"}  # the fourth is empty: unanswered
 
     paper = session.execute(select(Member).where(Member.respondent_key == "paper-07")).scalar_one()
     assert paper.email is None and paper.partner_type == "education"
@@ -261,7 +274,9 @@ def test_reimporting_the_same_file_doubles_nothing(
     result = runner.invoke(args=["responses", "import", str(path), "--cycle", "2025"])
     assert result.exit_code == 0, result.output
     assert counts(session) == first
-    level = session.execute(select(Answer.level).where(Answer.item_code == "data-1")).scalar_one()
+    first_item = rows[0][6]
+    level = session.execute(select(Answer.level).where(Answer.item_code == first_item)
+                            ).scalar_one()
     assert level == 4
 
 
@@ -271,17 +286,18 @@ def test_responses_import_reports_every_bad_row_and_changes_nothing(
     make_cycle(session, "2025", status="closed")
     session.commit()
     p = "Tampa Bay Healthcare Collaborative"
+    (d, di), (v, _) = element_items(0), element_items(1)
     rows = [
-        ["2025", "15", p, "r1", "business", "data", "data-1", "2"],          # 2 good
-        ["2025", "15", p, "r1", "business", "data", "data-99", "2"],         # 3 unknown item
-        ["2025", "15", p, "r1", "business", "data", "data-2", "7"],          # 4 score 7
-        ["2025", "15", p, "r2", "astronaut", "data", "data-1", "3"],         # 5 unknown type
-        ["2025", "15", p, "r1", "labor", "data", "data-3", "3"],             # 6 two types
-        ["2025", "15", p, "r1", "business", "vision", "data-4", "3"],        # 7 wrong element
-        ["2025", "15", p, "r1", "business", "data", "data-1", "3"],          # 8 item twice
-        ["2025", "99", p, "r3", "business", "data", "data-1", "3"],          # 9 unknown board
-        ["2024", "15", p, "r4", "business", "data", "data-1", "3"],          # 10 wrong cycle
-        ["2025", "15", p, "r5", "business", "data", "data-5", "x"],          # 11 score x
+        ["2025", "15", p, "r1", "business", d, di[0], "2"],                  # 2 good
+        ["2025", "15", p, "r1", "business", d, "no-such-item", "2"],         # 3 unknown item
+        ["2025", "15", p, "r1", "business", d, di[1], "7"],                  # 4 score 7
+        ["2025", "15", p, "r2", "astronaut", d, di[0], "3"],                 # 5 unknown type
+        ["2025", "15", p, "r1", "labor", d, di[2], "3"],                     # 6 two types
+        ["2025", "15", p, "r1", "business", v, di[3], "3"],                  # 7 wrong element
+        ["2025", "15", p, "r1", "business", d, di[0], "3"],                  # 8 item twice
+        ["2025", "99", p, "r3", "business", d, di[0], "3"],                  # 9 unknown board
+        ["2024", "15", p, "r4", "business", d, di[0], "3"],                  # 10 wrong cycle
+        ["2025", "15", p, "r5", "business", d, di[4], "x"],                  # 11 score x
     ]
     path = write_csv(tmp_path / "responses.csv", RESPONSES_HEADER, rows)
     before = counts(session)
@@ -290,12 +306,12 @@ def test_responses_import_reports_every_bad_row_and_changes_nothing(
     output = result.output
     assert output.splitlines()[0] == "error: 9 bad rows in responses.csv, no answers imported"
     expected = {
-        3: "unknown item 'data-99'",
+        3: "unknown item 'no-such-item'",
         4: "score '7' is not one of 1, 2, 3, 4, DK, NA or empty",
         5: "unknown partner type 'astronaut'",
         6: "respondent r1 has two partner types: business (row 2) and labor",
-        7: "item data-4 belongs to element data, not vision",
-        8: "respondent r1 answers item data-1 twice (rows 2 and 8)",
+        7: f"item {di[3]} belongs to element {d}, not {v}",
+        8: f"respondent r1 answers item {di[0]} twice (rows 2 and 8)",
         9: "unknown board '99'",
         10: "cycle '2024' is not the cycle being imported (2025)",
         11: "score 'x' is not one of",

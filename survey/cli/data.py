@@ -7,23 +7,30 @@ each problem to stderr, exits 1 and changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import DBAPIError
 
-from survey.db import db
+from survey.db import SQLITE_BUSY_TIMEOUT_MS, db
 from survey.questionnaire import Questionnaire, QuestionnaireError, load_questionnaire
 from survey.services.boards import BOARD_COLUMNS, import_boards
 from survey.services.cycles import close_cycle, create_cycle, get_cycle, list_cycles, open_cycle
-from survey.services.responses_import import RESPONSE_COLUMNS, import_responses
-from survey.services.rosters import ROSTER_COLUMNS, import_roster
-from survey.services.tabular import ImportProblem, TableRow, read_table
+from survey.services.responses_import import (
+    RESPONSE_COLUMNS,
+    ResponsesPlan,
+    check_responses,
+    write_responses,
+)
+from survey.services.rosters import ROSTER_COLUMNS, check_roster, write_roster
+from survey.services.tabular import CLI_LIMITS, ImportProblem, TableRow, iter_table
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 boards_group = AppGroup("boards", help="Manage boards.")
 cycle_group = AppGroup("cycle", help="Create, open, close and list cycles.")
@@ -43,17 +50,34 @@ def fail(reason: str, problems: Sequence[str] = ()) -> NoReturn:
 
 
 def import_file(path: Path, columns: Sequence[str], what: str,
-                apply: Callable[[list[TableRow]], T]) -> T:
-    """Read a file and apply an import in one transaction; fail with every problem."""
+                check: Callable[[Iterator[TableRow]], P], write: Callable[[P], T]) -> T:
+    """Stream and check a file without the write lock, then write it in one transaction.
+
+    Fails with every problem (bad rows), or one line (an unreadable file, a database
+    that stays locked); nothing is written then.
+    """
     try:
-        rows = read_table(path.read_bytes(), path.name, columns)
+        plan = check(iter_table(path, path.name, columns, CLI_LIMITS))
         with db.writing():
-            return apply(rows)
+            return write(plan)
     except ImportProblem as exc:
         if exc.bad_rows:
             count = "1 bad row" if exc.bad_rows == 1 else f"{exc.bad_rows} bad rows"
             fail(f"{count} in {path.name}, no {what} imported", exc.problems)
         fail(f"{path.name} cannot be imported: {exc.problems[0]}", exc.problems[1:])
+    except OSError as exc:
+        fail(f"{path.name} cannot be read: {exc.strerror or exc}")
+    except DBAPIError as exc:
+        fail(f"no {what} imported: {database_problem(exc)}")
+
+
+def database_problem(exc: DBAPIError) -> str:
+    """One line for a database error: a lock held too long, or the driver's first line."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    if "locked" in text.lower() or "lock timeout" in text.lower():
+        return ("the database is locked by another program (waited "
+                f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s); try again when it has finished")
+    return f"the database refused the change ({(text.splitlines() or ['unknown error'])[0]})"
 
 
 def current_questionnaire() -> Questionnaire:
@@ -70,7 +94,7 @@ def current_questionnaire() -> Questionnaire:
 @click.argument("file", type=FILE)
 def boards_import(file: Path) -> None:
     """Create and rename boards from a CSV with columns code,name."""
-    summary = import_file(file, BOARD_COLUMNS, "boards",
+    summary = import_file(file, BOARD_COLUMNS, "boards", list,
                           lambda rows: import_boards(db.session, rows))
     click.echo(str(summary))
 
@@ -80,7 +104,8 @@ def boards_import(file: Path) -> None:
 def roster_import(file: Path) -> None:
     """Import members (board,partnership,sector,name,email,organization,partner_type)."""
     summary = import_file(file, ROSTER_COLUMNS, "members",
-                          lambda rows: import_roster(db.session, rows))
+                          lambda rows: check_roster(db.session, rows),
+                          lambda plan: write_roster(db.session, plan))
     click.echo(str(summary))
 
 
@@ -90,10 +115,11 @@ def roster_import(file: Path) -> None:
 def responses_import(file: Path, cycle_name: str) -> None:
     """Import long-format answers into a cycle (SPEC section 7 columns)."""
 
-    def apply(rows: list[TableRow]) -> object:
-        return import_responses(db.session, rows, get_cycle(db.session, cycle_name))
+    def check(rows: Iterator[TableRow]) -> ResponsesPlan:
+        return check_responses(db.session, rows, get_cycle(db.session, cycle_name))
 
-    summary = import_file(file, RESPONSE_COLUMNS, "answers", apply)
+    summary = import_file(file, RESPONSE_COLUMNS, "answers", check,
+                          lambda plan: write_responses(db.session, plan))
     click.echo(str(summary))
 
 
@@ -109,6 +135,8 @@ def cycle_create(name: str, opens: dt.datetime, closes: dt.datetime) -> None:
             cycle = create_cycle(session, name, opens.date(), closes.date(), questionnaire)
     except ImportProblem as exc:
         fail("; ".join(exc.problems))
+    except DBAPIError as exc:
+        fail(database_problem(exc))
     click.echo(f"created cycle {cycle.name} ({cycle.opens_on} to {cycle.closes_on}), draft; "
                f"content {cycle.content_hash[:19]}")
 
@@ -124,6 +152,8 @@ def cycle_open(name: str) -> None:
             created = open_cycle(session, cycle, questionnaire)
     except ImportProblem as exc:
         fail("; ".join(exc.problems))
+    except DBAPIError as exc:
+        fail(database_problem(exc))
     click.echo(f"cycle {cycle.name} is open until {cycle.closes_on}; {created} new invitations "
                f"(print links with `survey invite --cycle {cycle.name}`)")
 
@@ -138,6 +168,8 @@ def cycle_close(name: str) -> None:
             closed = close_cycle(session, cycle)
     except ImportProblem as exc:
         fail("; ".join(exc.problems))
+    except DBAPIError as exc:
+        fail(database_problem(exc))
     click.echo(f"cycle {cycle.name} {'is now closed' if closed else 'was already closed'}")
 
 

@@ -1,15 +1,21 @@
 """Offline and paper answers: the long-format responses import (SPEC section 7).
 
-All or nothing: every row is checked before anything is written. Imported respondents
-count as submitted; importing the same file again replaces the answers it holds.
+All or nothing: every row is checked in one streaming pass before anything is written
+(`check_responses`, reads only, so a web view can run it before taking the write lock),
+then `write_responses` writes with a handful of set-based SQLAlchemy Core statements
+per chunk: partnerships, members, participations and invitations for the whole file,
+answers in chunks of `ANSWER_CHUNK` rows. Imported respondents count as submitted;
+importing the same file again replaces the answers it holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from survey.models import (
@@ -17,21 +23,25 @@ from survey.models import (
     Answer,
     Board,
     Cycle,
+    Invitation,
     InvitationStatus,
     Member,
+    Participation,
     Partnership,
     utcnow,
 )
 from survey.questionnaire import Questionnaire
+from survey.scoring.cycles import bump_results_version
+from survey.services import audit
 from survey.services.boards import BoardIndex
-from survey.services.invitations import invitation_for
 from survey.services.rosters import (
     TEXT_MAX,
-    PartnershipIndex,
+    chunks,
     clean_text,
+    control_problems,
+    ensure_partnerships,
     looks_like_email,
     parse_partner_type,
-    partnership_key,
 )
 from survey.services.tabular import ImportProblem, TableRow, row_number
 
@@ -39,6 +49,9 @@ RESPONSE_COLUMNS = (
     "cycle", "board", "partnership", "respondent", "partner_type", "element", "item", "score",
 )
 SPECIAL_SCORES = ("DK", "NA")
+ANSWER_CHUNK = 20_000
+
+Value = tuple[str, int | None, str | None]  # element key, level, special ("DK"/"NA")
 
 
 @dataclass(frozen=True)
@@ -61,152 +74,310 @@ class ResponsesImportSummary:
 
 @dataclass
 class _Respondent:
-    board: Board
+    board_id: int
     partnership: str
     respondent: str
     partner_type: str
-    answers: dict[str, tuple[str, int | None, str | None]] = field(default_factory=dict)
+    answers: dict[str, tuple[Value, int]] = field(default_factory=dict)  # item -> value, row
+
+
+@dataclass(frozen=True)
+class ResponsesPlan:
+    """A checked responses file: what to write into which cycle, nothing written yet."""
+
+    cycle_id: int
+    cycle_name: str
+    respondents: list[_Respondent]
 
 
 def import_responses(
-    session: Session, rows: Sequence[TableRow], cycle: Cycle
+    session: Session, rows: Iterable[TableRow], cycle: Cycle
 ) -> ResponsesImportSummary:
     """Import long-format answers into a cycle (open or closed) as submitted responses."""
-    respondents = _validate(session, rows, cycle)
-    partnerships = PartnershipIndex(session)
-    now = utcnow()
-    answers = members_created = 0
-    for entry in respondents:
-        partnership = partnerships.get_or_create(entry.board, entry.partnership, "")
-        session.flush()
-        member = _find_member(session, partnership, entry.respondent)
-        if member is None:
-            email = entry.respondent.lower() if looks_like_email(entry.respondent) else None
-            member = Member(partnership=partnership, name=entry.respondent, email=email,
-                            respondent_key=entry.respondent, partner_type=entry.partner_type)
-            session.add(member)
-            session.flush()
-            members_created += 1
-        invitation, _ = invitation_for(session, cycle, member)
-        invitation.status = InvitationStatus.SUBMITTED
-        invitation.source = "import"
-        invitation.partner_type = entry.partner_type
-        invitation.started_at = invitation.started_at or now
-        invitation.submitted_at = invitation.submitted_at or now
-        invitation.updated_at = now
-        session.flush()
-        session.execute(delete(Answer).where(
-            Answer.invitation_id == invitation.id, Answer.item_code.in_(list(entry.answers))
-        ))
-        values = [
-            {"invitation_id": invitation.id, "element_key": element, "item_code": code,
-             "level": level, "special": special, "updated_at": now}
-            for code, (element, level, special) in entry.answers.items()
-            if level is not None or special is not None
-        ]
-        if values:
-            session.execute(insert(Answer), values)
-        answers += len(values)
-    session.expire_all()
-    return ResponsesImportSummary(cycle.name, len(respondents), answers, members_created,
-                                  partnerships.created)
+    return write_responses(session, check_responses(session, rows, cycle))
 
 
-def _validate(session: Session, rows: Sequence[TableRow], cycle: Cycle) -> list[_Respondent]:
-    questionnaire = Questionnaire.from_dict(cycle.content)
-    items = {item.code: item for item in questionnaire.items}
-    elements = {element.key for element in questionnaire.elements}
-    levels = {str(level.value): level.value for level in questionnaire.scale.levels}
-    boards = BoardIndex.load(session)
-    problems: list[str] = []
-    respondents: dict[tuple[int, str, str], _Respondent] = {}
-    type_rows: dict[tuple[int, str, str], int] = {}
-    item_rows: dict[tuple[int, str, str, str], int] = {}
+def check_responses(session: Session, rows: Iterable[TableRow], cycle: Cycle) -> ResponsesPlan:
+    """Check every row in one pass (reads only); ImportProblem lists every bad row."""
+    checker = _Checker(session, cycle)
     for index, row in enumerate(rows):
-        number = row_number(row, index)
-        reasons: list[str] = []
-        cycle_name = (row.get("cycle") or "").strip()
-        code = (row.get("board") or "").strip()
-        partnership = clean_text(row.get("partnership"))
-        respondent = (row.get("respondent") or "").strip()
-        type_text = row.get("partner_type") or ""
-        element = (row.get("element") or "").strip().lower()
-        item_code = (row.get("item") or "").strip()
-        score = (row.get("score") or "").strip()
+        checker.check(row_number(row, index), row)
+    if not checker.respondents and not checker.problems:
+        checker.problems.append("the file holds no answers")
+    if checker.problems:
+        raise ImportProblem(checker.problems)
+    return ResponsesPlan(cycle.id, cycle.name, list(checker.respondents.values()))
 
-        if cycle_name != cycle.name:
-            reasons.append(f"cycle {cycle_name!r} is not the cycle being imported ({cycle.name})")
-        board = boards.find(code) if code else None
+
+class _Checker:
+    """One row at a time, with what was seen so far (answers, partner types)."""
+
+    def __init__(self, session: Session, cycle: Cycle) -> None:
+        questionnaire = Questionnaire.from_dict(cycle.content)
+        self.cycle_name = cycle.name
+        self.items = {item.code: item for item in questionnaire.items}
+        self.elements = {element.key for element in questionnaire.elements}
+        self.levels = {str(level.value): level.value for level in questionnaire.scale.levels}
+        self.boards = BoardIndex.load(session)
+        self.problems: list[str] = []
+        self.respondents: dict[tuple[int, str, str], _Respondent] = {}
+        self.type_rows: dict[tuple[int, str, str], int] = {}
+        self._values: dict[Value, Value] = {}  # one shared tuple per distinct value
+        self._board_cache: dict[str, Board | None] = {}
+        self._text_cache: dict[str, tuple[str, list[str]]] = {}
+
+    def _board(self, code: str) -> Board | None:
+        if code not in self._board_cache:
+            self._board_cache[code] = self.boards.find(code) if code else None
+        return self._board_cache[code]
+
+    def _partnership(self, raw: str) -> tuple[str, list[str]]:
+        """A partnership name cleaned, with what is wrong with it (cached: names repeat)."""
+        cached = self._text_cache.get(raw)
+        if cached is None:
+            name = clean_text(raw)
+            reasons = []
+            if not name:
+                reasons.append("empty partnership")
+            elif len(name) > TEXT_MAX:
+                reasons.append(f"partnership longer than {TEXT_MAX} characters")
+            else:
+                reasons += control_problems("partnership", name)
+            cached = self._text_cache[raw] = (name, reasons)
+        return cached
+
+    def check(self, number: int, row: TableRow) -> None:
+        reasons: list[str] = []
+        cycle_name = row.get("cycle") or ""
+        code = row.get("board") or ""
+        partnership, partnership_reasons = self._partnership(row.get("partnership") or "")
+        respondent = row.get("respondent") or ""
+        type_text = row.get("partner_type") or ""
+        element = (row.get("element") or "").lower()
+        item_code = row.get("item") or ""
+        score = row.get("score") or ""
+
+        if cycle_name != self.cycle_name:
+            reasons.append(f"cycle {cycle_name!r} is not the cycle being imported "
+                           f"({self.cycle_name})")
+        board = self._board(code)
         if board is None:
             reasons.append(f"unknown board {code!r}" if code else "empty board")
-        if not partnership:
-            reasons.append("empty partnership")
-        elif len(partnership) > TEXT_MAX:
-            reasons.append(f"partnership longer than {TEXT_MAX} characters")
+        reasons += partnership_reasons
         if not respondent:
             reasons.append("empty respondent")
         elif len(respondent) > TEXT_MAX:
             reasons.append(f"respondent longer than {TEXT_MAX} characters")
+        elif control_problems("respondent", respondent):
+            reasons += control_problems("respondent", respondent)
         partner_type = parse_partner_type(type_text)
         if partner_type is None:
             known = ", ".join(PARTNER_TYPE_LABELS)
             reasons.append(f"unknown partner type {type_text!r} (use one of {known})")
-        item = items.get(item_code)
-        if element not in elements:
+        item = self.items.get(item_code)
+        if element not in self.elements:
             reasons.append(f"unknown element {element!r}")
         if item is None:
             reasons.append(f"unknown item {item_code!r}")
-        elif element in elements and item.element_key != element:
+        elif element in self.elements and item.element_key != element:
             reasons.append(f"item {item_code} belongs to element {item.element_key}, not {element}")
         level: int | None = None
         special: str | None = None
         if score.upper() in SPECIAL_SCORES:
             special = score.upper()
-        elif score in levels:
-            level = levels[score]
+        elif score in self.levels:
+            level = self.levels[score]
         elif score:
-            allowed = ", ".join(levels)
+            allowed = ", ".join(self.levels)
             reasons.append(f"score {score!r} is not one of {allowed}, DK, NA or empty")
 
         entry = None
         if board is not None and partnership and respondent:
-            key = (*partnership_key(board, partnership), respondent.lower())
-            entry = respondents.get(key)
+            key = (board.id, partnership.lower(), respondent.lower())
+            entry = self.respondents.get(key)
             if entry is None and partner_type is not None:
-                entry = respondents[key] = _Respondent(board, partnership, respondent, partner_type)
-                type_rows[key] = number
+                entry = self.respondents[key] = _Respondent(board.id, partnership, respondent,
+                                                            partner_type)
+                self.type_rows[key] = number
             elif entry is not None and partner_type not in (None, entry.partner_type):
                 reasons.append(
                     f"respondent {respondent} has two partner types: {entry.partner_type} "
-                    f"(row {type_rows[key]}) and {partner_type}"
+                    f"(row {self.type_rows[key]}) and {partner_type}"
                 )
-            if item is not None:
-                seen = item_rows.setdefault((*key, item.code), number)
-                if seen != number:
-                    reasons.append(
-                        f"respondent {respondent} answers item {item.code} twice "
-                        f"(rows {seen} and {number})"
-                    )
+            if entry is not None and item is not None and item.code in entry.answers:
+                seen = entry.answers[item.code][1]
+                reasons.append(f"respondent {respondent} answers item {item.code} twice "
+                               f"(rows {seen} and {number})")
         if reasons:
-            problems.append(f"row {number}: {'; '.join(reasons)}")
+            self.problems.append(f"row {number}: {'; '.join(reasons)}")
         elif entry is not None and item is not None:
-            entry.answers[item.code] = (item.element_key, level, special)
-    if not rows:
-        problems.append("the file holds no answers")
-    if problems:
-        raise ImportProblem(problems)
-    return list(respondents.values())
+            value = (item.element_key, level, special)
+            entry.answers[item.code] = (self._values.setdefault(value, value), number)
 
 
-def _find_member(session: Session, partnership: Partnership, respondent: str) -> Member | None:
-    """The roster member a respondent identifier names: by email, else by respondent key."""
-    if partnership.id is None:
-        return None
-    lowered = respondent.lower()
-    matches = list(session.execute(
-        select(Member).where(
-            Member.partnership_id == partnership.id,
-            or_(func.lower(Member.email) == lowered, func.lower(Member.respondent_key) == lowered),
-        ).order_by(Member.email.is_(None), Member.id)
-    ).scalars())
-    return matches[0] if matches else None
+def write_responses(session: Session, plan: ResponsesPlan) -> ResponsesImportSummary:
+    """Write a checked file: set-based statements, answers in chunks; bumps the cycle's
+    results version and records the import in the audit log, in the caller's transaction."""
+    now = utcnow()
+    partnerships, partnerships_created = ensure_partnerships(
+        session, {(r.board_id, r.partnership): "" for r in plan.respondents})
+    partnership_of = [partnerships[r.board_id, r.partnership.lower()] for r in plan.respondents]
+    members, members_created = _ensure_members(session, plan.respondents, partnership_of, now)
+    participations = _ensure_participations(session, plan.cycle_id, sorted(set(partnership_of)))
+    invitations, fresh = _ensure_invitations(
+        session, plan, members, [participations[p] for p in partnership_of], now)
+    answers = _replace_answers(session, plan.respondents, invitations, fresh, now)
+    bump_results_version(session, [plan.cycle_id])
+    audit.record(session, "responses.import", f"cycle {plan.cycle_name}",
+                 respondents=len(plan.respondents), answers=answers,
+                 members_created=members_created, partnerships_created=partnerships_created)
+    session.expire_all()  # Core writes: ORM objects loaded before must be read again
+    return ResponsesImportSummary(plan.cycle_name, len(plan.respondents), answers,
+                                  members_created, partnerships_created)
+
+
+def _member_index(session: Session, partnership_ids: Sequence[int]) -> dict[tuple[int, str], int]:
+    """Member ids by (partnership, lower-cased email or respondent key); email wins."""
+    table = Member.__table__
+    by_email: dict[tuple[int, str], int] = {}
+    by_key: dict[tuple[int, str], int] = {}
+    for chunk in chunks(partnership_ids):
+        query = (select(table.c.id, table.c.partnership_id, func.lower(table.c.email),
+                        func.lower(table.c.respondent_key))
+                 .where(table.c.partnership_id.in_(chunk)).order_by(table.c.id))
+        for member_id, partnership_id, email, key in session.execute(query):
+            if email:
+                by_email.setdefault((partnership_id, email), member_id)
+            if key:
+                by_key.setdefault((partnership_id, key), member_id)
+    return {**by_key, **by_email}
+
+
+def _ensure_members(
+    session: Session, respondents: Sequence[_Respondent], partnership_of: Sequence[int],
+    now: Any,
+) -> tuple[list[int], int]:
+    """Each respondent's member id (a roster member by email or key, else a new member)."""
+    ids = sorted(set(partnership_of))
+    index = _member_index(session, ids)
+    new = []
+    for respondent, partnership_id in zip(respondents, partnership_of, strict=True):
+        if (partnership_id, respondent.respondent.lower()) not in index:
+            email = respondent.respondent.lower() if looks_like_email(respondent.respondent) \
+                else None
+            new.append({"partnership_id": partnership_id, "name": respondent.respondent,
+                        "email": email, "respondent_key": respondent.respondent,
+                        "partner_type": respondent.partner_type, "organization": "",
+                        "active": True, "created_at": now})
+    if new:
+        session.execute(insert(Member.__table__), new)
+        index = _member_index(session, ids)
+    return [index[p, r.respondent.lower()] for r, p in zip(respondents, partnership_of,
+                                                           strict=True)], len(new)
+
+
+def _ensure_participations(session: Session, cycle_id: int,
+                           partnership_ids: Sequence[int]) -> dict[int, int]:
+    """Participation ids by partnership, snapshotting board and names for new ones."""
+    table = Participation.__table__
+
+    def known() -> dict[int, int]:
+        found = {}
+        for chunk in chunks(partnership_ids):
+            found.update(session.execute(
+                select(table.c.partnership_id, table.c.id)
+                .where(table.c.cycle_id == cycle_id, table.c.partnership_id.in_(chunk))).all())
+        return found
+
+    found = known()
+    missing = [p for p in partnership_ids if p not in found]
+    if not missing:
+        return found
+    new = []
+    for chunk in chunks(missing):
+        query = (select(Partnership.id, Partnership.name, Partnership.sector, Board.id,
+                        Board.code, Board.name)
+                 .join(Board, Board.id == Partnership.board_id).where(Partnership.id.in_(chunk)))
+        for p_id, p_name, sector, b_id, b_code, b_name in session.execute(query):
+            new.append({"cycle_id": cycle_id, "partnership_id": p_id, "board_id": b_id,
+                        "board_code": b_code, "board_name": b_name, "partnership_name": p_name,
+                        "sector": sector})
+    session.execute(insert(table), new)
+    return known()
+
+
+def _ensure_invitations(
+    session: Session, plan: ResponsesPlan, member_ids: Sequence[int],
+    participation_ids: Sequence[int], now: Any,
+) -> tuple[list[int], set[int]]:
+    """Each respondent's invitation id, marked submitted by import; and the new ones' ids."""
+    table = Invitation.__table__
+
+    def known() -> dict[int, int]:
+        found = {}
+        for chunk in chunks(sorted(set(member_ids))):
+            found.update(session.execute(
+                select(table.c.member_id, table.c.id)
+                .where(table.c.cycle_id == plan.cycle_id, table.c.member_id.in_(chunk))).all())
+        return found
+
+    found = known()
+    new, changed = [], []
+    for respondent, member_id, participation_id in zip(plan.respondents, member_ids,
+                                                       participation_ids, strict=True):
+        if member_id in found:
+            changed.append({"b_id": found[member_id], "b_type": respondent.partner_type})
+        else:
+            new.append({"cycle_id": plan.cycle_id, "member_id": member_id,
+                        "participation_id": participation_id,
+                        "status": InvitationStatus.SUBMITTED.value, "source": "import",
+                        "partner_type": respondent.partner_type, "invited_at": now,
+                        "started_at": now, "updated_at": now, "submitted_at": now})
+    if changed:
+        session.execute(
+            update(table).where(table.c.id == bindparam("b_id")).values(
+                status=InvitationStatus.SUBMITTED.value, source="import",
+                partner_type=bindparam("b_type"), updated_at=now,
+                started_at=func.coalesce(table.c.started_at, now),
+                submitted_at=func.coalesce(table.c.submitted_at, now)),
+            changed)
+    if new:
+        session.execute(insert(table), new)
+        existing = set(found.values())
+        found = known()
+        fresh = set(found.values()) - existing
+    else:
+        fresh = set()
+    return [found[m] for m in member_ids], fresh
+
+
+def _replace_answers(session: Session, respondents: Sequence[_Respondent],
+                     invitation_ids: Sequence[int], fresh: set[int], now: Any) -> int:
+    """Delete the answers the file holds for existing invitations, insert the new ones."""
+    table = Answer.__table__
+    by_items: dict[frozenset[str], list[int]] = defaultdict(list)
+    for respondent, invitation_id in zip(respondents, invitation_ids, strict=True):
+        if invitation_id not in fresh:
+            by_items[frozenset(respondent.answers)].append(invitation_id)
+    for items, ids in by_items.items():
+        for chunk in chunks(ids, 500):
+            session.execute(delete(table).where(table.c.invitation_id.in_(chunk),
+                                                table.c.item_code.in_(sorted(items))))
+    total = 0
+    batch: list[dict[str, Any]] = []
+    statement = insert(table)
+    for respondent, invitation_id in zip(respondents, invitation_ids, strict=True):
+        for code, ((element, level, special), _row) in respondent.answers.items():
+            if level is None and special is None:
+                continue  # an empty score: unanswered (any earlier answer is deleted above)
+            batch.append({"invitation_id": invitation_id, "element_key": element,
+                          "item_code": code, "level": level, "special": special,
+                          "updated_at": now})
+        if len(batch) >= ANSWER_CHUNK:
+            session.execute(statement, batch)
+            total += len(batch)
+            batch = []
+    if batch:
+        session.execute(statement, batch)
+        total += len(batch)
+    return total

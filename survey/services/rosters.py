@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from survey.models import PARTNER_TYPE_LABELS, Board, Member, Partnership
+from survey.models import PARTNER_TYPE_LABELS, Board, Member, Partnership, utcnow
+from survey.services import audit
 from survey.services.boards import BoardIndex
 from survey.services.tabular import ImportProblem, TableRow, row_number
 
 ROSTER_COLUMNS = ("board", "partnership", "sector", "name", "email", "organization", "partner_type")
+"""The required columns; an optional `language` column (en, es: SPEC 13) may follow."""
+LANGUAGES = ("en", "es")
+T = TypeVar("T")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 TEXT_MAX = 200
 EMAIL_MAX = 320
@@ -31,8 +39,33 @@ def parse_partner_type(text: str) -> str | None:
 
 
 def looks_like_email(text: str) -> bool:
-    """True for something shaped like an email address."""
-    return len(text) <= EMAIL_MAX and EMAIL_RE.match(text) is not None
+    """True for an email address that mail can be sent to (syntax only, no DNS)."""
+    return len(text) <= EMAIL_MAX and EMAIL_RE.match(text) is not None and not email_problems(text)
+
+
+@lru_cache(maxsize=4096)
+def email_problems(email: str) -> tuple[str, ...]:
+    """Why an address cannot take mail (email-validator, syntax only); empty when it can.
+
+    `a,b@ex.org`, quoted local parts, IP-literal domains and the like are refused here,
+    not at sending time.
+    """
+    if len(email) > EMAIL_MAX:
+        return (f"email longer than {EMAIL_MAX} characters",)
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else "not an email address"
+        return (f"invalid email {email!r} ({reason})",)
+    return ()
+
+
+def control_problems(what: str, text: str) -> list[str]:
+    """A reason when text holds a control character (they would reach mail headers)."""
+    for char in text:
+        if unicodedata.category(char) == "Cc":
+            return [f"{what} holds a control character (U+{ord(char):04X})"]
+    return []
 
 
 def clean_text(text: str | None) -> str:
@@ -90,13 +123,14 @@ class RosterImportSummary:
 
 @dataclass(frozen=True)
 class _RosterLine:
-    board: Board
+    board_id: int
     partnership: str
     sector: str
     name: str
     email: str
     organization: str
     partner_type: str
+    language: str | None
 
 
 def member_problems(name: str, email: str, organization: str, partner_type: str) -> list[str]:
@@ -106,20 +140,39 @@ def member_problems(name: str, email: str, organization: str, partner_type: str)
         reasons.append("empty name")
     elif len(name) > TEXT_MAX:
         reasons.append(f"name longer than {TEXT_MAX} characters")
+    else:
+        reasons += control_problems("name", name)
     if not email:
         reasons.append("empty email")
-    elif not looks_like_email(email):
-        reasons.append(f"invalid email {email!r}")
+    else:
+        reasons += email_problems(email)
     if len(organization) > TEXT_MAX:
         reasons.append(f"organization longer than {TEXT_MAX} characters")
+    else:
+        reasons += control_problems("organization", organization)
     if parse_partner_type(partner_type) is None:
         known = ", ".join(PARTNER_TYPE_LABELS)
         reasons.append(f"unknown partner type {partner_type!r} (use one of {known})")
     return reasons
 
 
-def import_roster(session: Session, rows: Sequence[TableRow]) -> RosterImportSummary:
+@dataclass(frozen=True)
+class RosterPlan:
+    """A checked roster file: the lines to write, nothing written yet."""
+
+    lines: list[_RosterLine]
+
+
+def import_roster(session: Session, rows: Iterable[TableRow]) -> RosterImportSummary:
     """Create or update members from roster rows; all or nothing (ImportProblem lists all)."""
+    return write_roster(session, check_roster(session, rows))
+
+
+def check_roster(session: Session, rows: Iterable[TableRow]) -> RosterPlan:
+    """Check every row in one pass (reads only); ImportProblem lists every bad row.
+
+    Run it before taking the write lock: a large file is checked while partners save.
+    """
     boards = BoardIndex.load(session)
     problems: list[str] = []
     lines: list[_RosterLine] = []
@@ -134,6 +187,7 @@ def import_roster(session: Session, rows: Sequence[TableRow]) -> RosterImportSum
         email = (row.get("email") or "").strip().lower()
         organization = clean_text(row.get("organization"))
         type_text = row.get("partner_type") or ""
+        language = (row.get("language") or "").strip().lower()
         reasons = []
         board = boards.find(code) if code else None
         if not code:
@@ -146,7 +200,12 @@ def import_roster(session: Session, rows: Sequence[TableRow]) -> RosterImportSum
             reasons.append("empty partnership")
         elif len(partnership) > TEXT_MAX or len(sector) > TEXT_MAX:
             reasons.append(f"partnership or sector longer than {TEXT_MAX} characters")
+        else:
+            reasons += control_problems("partnership", partnership)
+            reasons += control_problems("sector", sector)
         reasons += member_problems(name, email, organization, type_text)
+        if language and language not in LANGUAGES:
+            reasons.append(f"unknown language {language!r} (use one of {', '.join(LANGUAGES)})")
         if board is not None and partnership:
             key = partnership_key(board, partnership)
             if email:
@@ -165,35 +224,115 @@ def import_roster(session: Session, rows: Sequence[TableRow]) -> RosterImportSum
             problems.append(f"row {number}: {'; '.join(reasons)}")
             continue
         assert board is not None
-        lines.append(_RosterLine(board, partnership, sector, name, email, organization,
-                                 parse_partner_type(type_text) or ""))
-    if not rows:
+        lines.append(_RosterLine(board.id, partnership, sector, name, email, organization,
+                                 parse_partner_type(type_text) or "", language or None))
+    if not lines and not problems:
         problems.append("the file holds no members")
     if problems:
         raise ImportProblem(problems)
+    return RosterPlan(lines)
 
-    partnerships = PartnershipIndex(session)
-    created = updated = unchanged = 0
-    for line in lines:
-        partnership = partnerships.get_or_create(line.board, line.partnership, line.sector)
-        member = None
-        if partnership.id is not None:
-            member = _member_by_email(session, partnership, line.email)
-        if member is None:
-            session.add(Member(
-                partnership=partnership, name=line.name, email=line.email,
-                organization=line.organization, partner_type=line.partner_type,
-            ))
-            created += 1
+
+def write_roster(session: Session, plan: RosterPlan) -> RosterImportSummary:
+    """Write a checked roster with a handful of set-based statements (no per-member trips).
+
+    Missing partnerships are created, new members inserted, changed ones updated.
+    A language left empty keeps the member's language.
+    """
+    partnerships, partnerships_created = ensure_partnerships(
+        session, {(line.board_id, line.partnership): line.sector for line in plan.lines})
+    members = Member.__table__
+    existing: dict[tuple[int, str], Row[Any]] = {}
+    ids = sorted({partnerships[line.board_id, line.partnership.lower()] for line in plan.lines})
+    for chunk in chunks(ids):
+        for row in session.execute(
+            select(members.c.id, members.c.partnership_id, members.c.email, members.c.name,
+                   members.c.organization, members.c.partner_type, members.c.active,
+                   members.c.language).where(members.c.partnership_id.in_(chunk))
+        ):
+            if row.email:
+                existing[row.partnership_id, row.email.lower()] = row
+    new: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    unchanged = 0
+    now = utcnow()
+    for line in plan.lines:
+        partnership_id = partnerships[line.board_id, line.partnership.lower()]
+        found = existing.get((partnership_id, line.email))
+        if found is None:
+            new.append({"partnership_id": partnership_id, "name": line.name, "email": line.email,
+                        "organization": line.organization, "partner_type": line.partner_type,
+                        "language": line.language, "active": True, "created_at": now})
             continue
-        changed = (member.name, member.organization, member.partner_type, member.active) != (
-            line.name, line.organization, line.partner_type, True)
-        member.name, member.organization = line.name, line.organization
-        member.partner_type, member.active = line.partner_type, True
-        updated += changed
-        unchanged += not changed
-    session.flush()
-    return RosterImportSummary(created, updated, unchanged, partnerships.created)
+        language = line.language or found.language
+        after = (line.name, line.organization, line.partner_type, True, language)
+        if (found.name, found.organization, found.partner_type, found.active,
+                found.language) == after:
+            unchanged += 1
+            continue
+        changes.append({"b_id": found.id, "b_name": line.name, "b_org": line.organization,
+                        "b_type": line.partner_type, "b_language": language})
+    if new:
+        session.execute(insert(members), new)
+    if changes:
+        session.execute(
+            update(members).where(members.c.id == bindparam("b_id")).values(
+                name=bindparam("b_name"), organization=bindparam("b_org"),
+                partner_type=bindparam("b_type"), language=bindparam("b_language"), active=True),
+            changes)
+    summary = RosterImportSummary(len(new), len(changes), unchanged, partnerships_created)
+    audit.record(session, "roster.import", f"{len(plan.lines)} members", created=len(new),
+                 updated=len(changes), unchanged=unchanged,
+                 partnerships_created=partnerships_created)
+    session.expire_all()  # Core writes: ORM objects loaded before must be read again
+    return summary
+
+
+def ensure_partnerships(
+    session: Session, wanted: dict[tuple[int, str], str]
+) -> tuple[dict[tuple[int, str], int], int]:
+    """Ids of partnerships by (board id, lower-cased clean name), creating missing ones.
+
+    `wanted` maps (board id, name as typed) to a sector ("" when unknown); an existing
+    partnership without a sector gets the one given. Returns (ids, how many created).
+    """
+    table = Partnership.__table__
+    known: dict[tuple[int, str], tuple[int, str]] = {}
+    for chunk in chunks(sorted({board_id for board_id, _ in wanted})):
+        for row in session.execute(select(table.c.id, table.c.board_id, table.c.name,
+                                          table.c.sector).where(table.c.board_id.in_(chunk))):
+            known[row.board_id, clean_text(row.name).lower()] = (row.id, row.sector)
+    missing: dict[tuple[int, str], dict[str, Any]] = {}
+    sectors: list[dict[str, Any]] = []
+    now = utcnow()
+    for (board_id, name), sector in wanted.items():
+        key = (board_id, clean_text(name).lower())
+        if key in known:
+            partnership_id, known_sector = known[key]
+            if sector and not known_sector:
+                sectors.append({"b_id": partnership_id, "b_sector": clean_text(sector)})
+                known[key] = (partnership_id, sector)
+        elif key not in missing:
+            missing[key] = {"board_id": board_id, "name": clean_text(name),
+                            "sector": clean_text(sector), "active": True, "created_at": now}
+        elif sector and not missing[key]["sector"]:
+            missing[key]["sector"] = clean_text(sector)
+    if sectors:
+        session.execute(update(table).where(table.c.id == bindparam("b_id"))
+                        .values(sector=bindparam("b_sector")), sectors)
+    if missing:
+        session.execute(insert(table), list(missing.values()))
+        for chunk in chunks(sorted({board_id for board_id, _ in missing})):
+            for row in session.execute(select(table.c.id, table.c.board_id, table.c.name,
+                                              table.c.sector).where(table.c.board_id.in_(chunk))):
+                known[row.board_id, clean_text(row.name).lower()] = (row.id, row.sector)
+    return {key: known[key][0] for key in known}, len(missing)
+
+
+def chunks(values: Sequence[T], size: int = 1000) -> Iterator[Sequence[T]]:
+    """Slices of at most `size` values (IN lists stay within every database's limits)."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def _member_by_email(session: Session, partnership: Partnership, email: str) -> Member | None:

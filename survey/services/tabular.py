@@ -7,13 +7,18 @@ header is row 1, so the first data row is row 2). Blank rows are skipped.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterable, Sequence
-from pathlib import PurePath
-from typing import Any
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import IO, Any
+
+from defusedxml import DefusedXmlException
 
 ROW_KEY = "_row"
 TableRow = dict[str, Any]
@@ -38,69 +43,190 @@ def row_number(row: TableRow, index: int) -> int:
     return number if isinstance(number, int) else index + 2
 
 
-def read_table(data: bytes, filename: str, required_columns: Sequence[str]) -> list[TableRow]:
+@dataclass(frozen=True)
+class Limits:
+    """How much of an upload is read before it is refused (checked while streaming)."""
+
+    rows: int  # data rows, counted by their number in the file (blank ones too)
+    cells: int  # cells read over all rows, padding included
+    unpacked_bytes: int  # XLSX: the zip's declared uncompressed sizes, summed
+    zip_entries: int = 200  # XLSX: files in the zip (a workbook has about a dozen)
+
+
+WEB_LIMITS = Limits(rows=100_000, cells=2_000_000, unpacked_bytes=64 * 2**20)
+"""An upload through the site (already capped at 5 MB on the wire)."""
+CLI_LIMITS = Limits(rows=5_000_000, cells=60_000_000, unpacked_bytes=2 * 2**30, zip_entries=1000)
+"""A file given to the command line: a national responses file fits."""
+
+Source = bytes | Path
+
+
+def read_table(data: Source, filename: str, required_columns: Sequence[str],
+               limits: Limits = WEB_LIMITS) -> list[TableRow]:
     """Read a CSV or XLSX upload into rows; raise ImportProblem when it cannot be imported."""
+    return list(iter_table(data, filename, required_columns, limits))
+
+
+def iter_table(source: Source, filename: str, required_columns: Sequence[str],
+               limits: Limits = CLI_LIMITS) -> Iterator[TableRow]:
+    """Stream a CSV or XLSX file's rows (bytes, or a path read as it goes).
+
+    The file's kind and bounds are checked before the first row comes out; a problem
+    found while streaming (a broken workbook, too many rows) raises ImportProblem
+    with one line, so a caller that validates as it goes writes nothing.
+    """
     suffix = PurePath(filename).suffix.lower()
     if suffix == ".csv":
-        records = _csv_records(data)
+        records = _csv_records(source)
     elif suffix == ".xlsx":
-        records = _xlsx_records(data)
+        records = _xlsx_records(source, limits)
     else:
         raise ImportProblem([f"{PurePath(filename).name}: not a .csv or .xlsx file"])
-    return _rows(records, required_columns)
+    return _rows(records, required_columns, limits)
 
 
-def _rows(records: Iterable[list[str]], required_columns: Sequence[str]) -> list[TableRow]:
-    iterator = iter(records)
-    header = next(iterator, None)
-    if header is None or not any(header):
+def _rows(records: Iterator[list[str]], required_columns: Sequence[str],
+          limits: Limits) -> Iterator[TableRow]:
+    header = next(records, None)
+    if header is None or not any(cell.strip() for cell in header):
         raise ImportProblem(["row 1: no header row (the file is empty or starts with a blank row)"])
     columns = [cell.strip().lower() for cell in header]
     missing = [name for name in required_columns if name not in columns]
     if missing:
         raise ImportProblem([f"row 1: missing column(s) {', '.join(missing)}"])
-    rows: list[TableRow] = []
-    for number, record in enumerate(iterator, start=2):
-        values = [cell.strip() for cell in record]
-        if not any(values):
+    wanted = [(position, column) for position, column in enumerate(columns)
+              if column and column not in columns[:position]]
+    cells = len(header)
+    for number, record in enumerate(records, start=2):
+        if number > limits.rows + 1:
+            raise ImportProblem([f"the file has more than {limits.rows:,} rows, the limit for "
+                                 "one import; split it into smaller files"])
+        cells += len(record)
+        if cells > limits.cells:
+            raise ImportProblem([f"the file has more than {limits.cells:,} cells, the limit for "
+                                 "one import; remove unused columns or split it"])
+        if not any(cell.strip() for cell in record):
             continue
-        row: TableRow = {}
-        for position, column in enumerate(columns):
-            if column and column not in row:
-                row[column] = values[position] if position < len(values) else ""
+        width = len(record)
+        row: TableRow = {column: record[position].strip() if position < width else ""
+                         for position, column in wanted}
         row[ROW_KEY] = number
-        rows.append(row)
-    return rows
+        yield row
 
 
-def _csv_records(data: bytes) -> list[list[str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+def _csv_records(source: Source) -> Iterator[list[str]]:
+    encoding = _csv_encoding(source)
+
+    def records() -> Iterator[list[str]]:
+        binary: IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
+        with binary, io.TextIOWrapper(binary, encoding=encoding, newline="") as text:
+            try:
+                for record in csv.reader(text):
+                    if any("\x00" in cell for cell in record):
+                        raise ImportProblem(["the file is not a text CSV file"])
+                    yield record
+            except csv.Error as exc:
+                raise ImportProblem([f"the CSV file cannot be read: {exc}"]) from None
+
+    return records()
+
+
+def _csv_encoding(source: Source) -> str:
+    """UTF-8 (with or without a BOM), else Windows-1252: checked over the whole file."""
+    binary: IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
+    with binary:
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := binary.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+        binary.seek(0)
+        decoder = codecs.getincrementaldecoder("cp1252")()
         try:  # Excel on Windows saves "CSV" in the ANSI code page
-            text = data.decode("cp1252")
+            while chunk := binary.read(1 << 20):
+                decoder.decode(chunk)
         except UnicodeDecodeError:
             raise ImportProblem(["the file is neither UTF-8 nor Windows-1252 text"]) from None
-    if "\x00" in text:
-        raise ImportProblem(["the file is not a text CSV file"])
-    try:
-        return list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise ImportProblem([f"the CSV file cannot be read: {exc}"]) from None
+    return "cp1252"
 
 
-def _xlsx_records(data: bytes) -> list[list[str]]:
+NOT_A_WORKBOOK = "the file is not a readable .xlsx workbook"
+
+
+def _xlsx_records(source: Source, limits: Limits) -> Iterator[list[str]]:
+    """The first sheet's rows, read in streaming mode whatever its <dimension> tag says.
+
+    The zip is checked first (entries, declared unpacked sizes); then any failure of
+    the reader on a malformed file, whatever it raises, is a one-line ImportProblem.
+    """
     from openpyxl import load_workbook
 
+    stream: IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportProblem([f"the file is not a readable .xlsx workbook ({exc})"]) from None
+        _check_zip(stream, limits)
+        stream.seek(0)
+        try:
+            workbook = load_workbook(stream, read_only=True, data_only=True)
+        except ImportProblem:
+            raise
+        except Exception as exc:  # openpyxl raises anything on a malformed file
+            raise ImportProblem([f"{NOT_A_WORKBOOK} ({_reason(exc)})"]) from None
+    except BaseException:
+        stream.close()
+        raise
+
+    def records() -> Iterator[list[str]]:
+        try:
+            if not workbook.worksheets:
+                raise ImportProblem([f"{NOT_A_WORKBOOK} (it has no worksheet)"])
+            sheet = workbook.worksheets[0]
+            if not hasattr(sheet, "reset_dimensions"):
+                raise ImportProblem([f"{NOT_A_WORKBOOK} (its first sheet is a chart)"])
+            sheet.reset_dimensions()  # the <dimension> tag may be wrong: read every row
+            for values in sheet.iter_rows(values_only=True):
+                yield [cell_text(value) for value in values]
+        except ImportProblem:
+            raise
+        except Exception as exc:
+            raise ImportProblem([f"{NOT_A_WORKBOOK} ({_reason(exc)})"]) from None
+        finally:
+            workbook.close()
+            stream.close()
+
+    return records()
+
+
+def _check_zip(stream: IO[bytes], limits: Limits) -> None:
     try:
-        sheet = workbook.worksheets[0]
-        return [[cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+        with zipfile.ZipFile(stream) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise ImportProblem([f"{NOT_A_WORKBOOK} (it is not a zip file)"]) from None
+    if len(entries) > limits.zip_entries:
+        raise ImportProblem([f"{NOT_A_WORKBOOK} (it holds {len(entries):,} files; "
+                             f"a workbook holds far fewer)"])
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > limits.unpacked_bytes:
+        raise ImportProblem([
+            f"the workbook unpacks to {unpacked / 2**20:,.0f} MB, more than the "
+            f"{limits.unpacked_bytes / 2**20:,.0f} MB limit for one import"])
+
+
+def _reason(exc: Exception) -> str:
+    """A short, single-line account of why a workbook could not be read."""
+    if isinstance(exc, zipfile.BadZipFile | EOFError | zlib.error):
+        return "its zip data is damaged"
+    if isinstance(exc, DefusedXmlException):
+        return "it holds XML entity declarations, which are not allowed"
+    if isinstance(exc, SyntaxError | ValueError) and "xml" in type(exc).__module__.lower():
+        return "its XML is broken"
+    name = type(exc).__name__
+    if name in ("ParseError", "XMLSyntaxError"):
+        return "its XML is broken"
+    return "its content is damaged or not made by a spreadsheet program"
 
 
 def cell_text(value: object) -> str:
