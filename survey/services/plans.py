@@ -294,12 +294,15 @@ class BesideRow:
 class BesideChange:
     plan_cycle: str | None  # the cycle the plan was made for; None: no earlier plan
     rows: list[BesideRow] = field(default_factory=list)
+    changes_shown: bool = True
 
 
 def plan_beside_change(session: Session, results: CycleResults, cycle: Cycle,
-                       partnership_id: int, today: dt.date | None = None) -> BesideChange:
+                       partnership_id: int, today: dt.date | None = None,
+                       show_change: bool = True) -> BesideChange:
     """Each element's change in this cycle beside the plan of the last published cycle
-    before it (SPEC 11: "we planned X; the element moved +0.40")."""
+    before it (SPEC 11: "we planned X; the element moved +0.40"); `show_change=False`
+    leaves the change out (a board lead while the cycle is open, SPEC 4a rule 4)."""
     earlier = latest_published(session, cycle, include_self=False)
     if earlier is None:
         return BesideChange(None)
@@ -308,11 +311,11 @@ def plan_beside_change(session: Session, results: CycleResults, cycle: Cycle,
                _rows(session, earlier, PlanEntry.partnership_id == partnership_id, today)}
     if not entries:
         return BesideChange(None)
-    changes = {c.element_key: c for c in results.changes
-               if c.partnership_id == partnership_id and c.element_key != OVERALL}
+    changes = {c.element_key: c for c in results.changes if show_change
+               and c.partnership_id == partnership_id and c.element_key != OVERALL}
     rows = [BesideRow(e.key, e.title, entries.get(e.key), changes.get(e.key))
             for e in results.elements]
-    return BesideChange(earlier.name, rows)
+    return BesideChange(earlier.name, rows, show_change)
 
 
 @dataclass(frozen=True)

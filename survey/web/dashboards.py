@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from survey.db import db
 from survey.models import Cycle, Role
-from survey.services import dashboard_data
+from survey.services import dashboard_data, plans
 from survey.services.dashboard_data import CycleChoice, PartnershipBoards
 from survey.web import chart_cache
 from survey.web.access import require_board, staff_required
@@ -45,7 +45,9 @@ def state() -> str:
     if choice.current is not None:
         page = dashboard_data.state_page(chart_cache.results_for(db.session, choice.current))
         links = chart_links(choice.current.name, "state", "", page.charts)
-    return render_template("dashboards/state.html", choice=choice, page=page, links=links)
+    state_plans = plans.state_plan_counts(db.session, choice.current) if choice.current else None
+    return render_template("dashboards/state.html", choice=choice, page=page, links=links,
+                           state_plans=state_plans)
 
 
 @bp.get("/boards/<code>")
@@ -65,6 +67,7 @@ def board(code: str) -> str:
     return render_template(
         "dashboards/board.html", choice=choice, page=page, links=links, code=code, name=name,
         roster_url=f"{request.script_root}/admin/boards/{quote(code)}/roster",
+        board_plans=plans.board_plans(db.session, choice.current, code) if choice.current else None,
     )
 
 
@@ -81,4 +84,7 @@ def partnership(id: int) -> str:
     return render_template(
         "dashboards/partnership.html", choice=choice, page=page, name=boards.name,
         links=chart_links(choice.current.name, "partnerships", str(id), page.charts),
+        beside=plans.plan_beside_change(  # no change figures for a lead while a cycle is open
+            db.session, results, choice.current, id,
+            show_change=current_user.sees_all_boards or plans.is_published(choice.current)),
     )
