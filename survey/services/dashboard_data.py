@@ -29,6 +29,7 @@ from reports.results import (
     StageInfo,
 )
 from survey.models import PARTNER_TYPE_LABELS, Board, Cycle, CycleStatus, Participation, Partnership
+from survey.services import focus
 
 STATUSES = ("improved", "declined", "sustained", "no change")
 
@@ -198,6 +199,7 @@ class StatePage:
     change_counts: list[ChangeCount]
     overall_changes: list[ChangeResult]
     has_previous: bool
+    focus: focus.Focus | None = None  # what to work on
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,7 @@ class BoardPage:
     board: ScopeResult | None  # None: the board had no partnerships in this cycle
     partnerships: list[PartnershipRow]
     charts: dict[str, Any]
+    focus: focus.Focus | None = None  # what to work on
 
 
 @dataclass(frozen=True)
@@ -248,6 +251,8 @@ class PartnershipPage:
     comment_groups: list[CommentGroup] = field(default_factory=list)
     changes: list[ChangeResult] = field(default_factory=list)
     charts: dict[str, Any] = field(default_factory=dict)
+    focus: focus.Focus | None = None  # what to work on
+    item_labels: dict[str, str] = field(default_factory=dict)  # code -> "1.1"
 
 
 def scope_charts(results: CycleResults, scope: str, key: str = "") -> dict[str, Any]:
@@ -282,6 +287,7 @@ def state_page(results: CycleResults) -> StatePage:
         change_counts=change_counts(results),
         overall_changes=overall,
         has_previous=any(c.previous_cycle for c in results.changes),
+        focus=focus.state_focus(results),
     )
 
 
@@ -300,6 +306,7 @@ def board_page(results: CycleResults, code: str, name: str) -> BoardPage:
         board=board,
         partnerships=[PartnershipRow(p, overall.get(p.partnership_id)) for p in partnerships],
         charts=scope_charts(results, "boards", code) if board else {},
+        focus=focus.board_focus(results, board) if board else None,
     )
 
 
@@ -320,6 +327,8 @@ def partnership_page(results: CycleResults, partnership_id: int) -> PartnershipP
         too_few=too_few,
         changes=_changes(results, partnership_id),
         charts=scope_charts(results, "partnerships", str(partnership_id)),
+        focus=None if too_few else focus.partnership_focus(results, partnership),
+        item_labels=focus.item_labels(results),
     )
     if too_few:
         return page
