@@ -31,7 +31,7 @@ from reports.results import OVERALL, CycleResults, ItemResult, ScopeResult, Scor
 SUPPRESSED = "suppressed"
 CREATOR = "Sector partnership self-assessment"
 SHEETS = ("Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Responses",
-          "About")
+          "Plans", "About")
 RESPONSE_COLUMNS = ("cycle", "board", "partnership", "respondent", "partner_type", "element",
                     "item", "score")
 SCORE_FORMAT = "0.00"
@@ -395,6 +395,23 @@ def _responses(wb: Workbook, results: CycleResults) -> None:
     _write_table(ws, RESPONSE_COLUMNS, rows)
 
 
+def _plans(wb: Workbook, results: CycleResults) -> None:
+    ws = wb.create_sheet("Plans")
+    headers = ["Board code", "Partnership", "Element", "Priority", "Goal", "Actions", "Owner",
+               "Due", "Status", "Updated"]
+    rows = [[p.board_code, p.partnership, p.element, "yes" if p.priority else "no",
+             _Value(p.goal, wrap=True), _Value(p.actions, wrap=True), p.owner,
+             _Value(p.due_on, DATE_FORMAT) if p.due_on else None, p.status,
+             _Value(_generated_moment(p.updated_at), DATETIME_FORMAT)]
+            for p in results.plans if _in_board(results, p.board_code)]
+    _write_table(ws, headers, rows)
+
+
+def _generated_moment(when: dt.datetime) -> dt.datetime:
+    """A moment as Excel holds it: UTC, without a zone."""
+    return when.astimezone(dt.UTC).replace(tzinfo=None) if when.tzinfo else when
+
+
 RULES: tuple[tuple[str, str], ...] = (
     ("Answers", "Each item is answered with a level from 1 to 4, \"don't know\" or \"not "
      "applicable\". Don't know, not applicable and unanswered items carry no score; they are "
@@ -432,6 +449,8 @@ RULES: tuple[tuple[str, str], ...] = (
      "cycle; a partnership's history moves with it when it changes board."),
     ("Responses sheet", "The anonymised answers in the responses import format (respondent "
      "codes, never names or emails); save it as CSV to re-import."),
+    ("Plans sheet", "One row per action-plan entry of this cycle (made once its results were "
+     "published): priority, goal, actions, owner, due date and status; Updated is in UTC."),
 )
 
 
@@ -467,7 +486,7 @@ def build_workbook(results: CycleResults) -> bytes:
     wb.properties.creator = CREATOR
     wb.properties.subject = "Sector partnership maturity rollup"
     for write in (_summary, _boards, _partnerships, _items, _partner_types, _change,
-                  _responses, _about):
+                  _responses, _plans, _about):
         write(wb, results)
     buffer = io.BytesIO()
     wb.save(buffer)

@@ -15,7 +15,7 @@ from tests.test_dashboards import World, build_world
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEETS = ["Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Responses",
-          "About"]
+          "Plans", "About"]
 
 
 @pytest.fixture

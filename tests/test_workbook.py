@@ -58,7 +58,7 @@ def book(results):
 def test_sheets_in_order(book):
     assert book.sheetnames == list(SHEETS) == [
         "Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Responses",
-        "About",
+        "Plans", "About",
     ]
     assert book.properties.creator == "Sector partnership self-assessment"
     assert "2026" in book.properties.title

@@ -70,8 +70,11 @@ def export_command(file: Path, cycle_name: str, board_code: str | None) -> None:
         raise click.ClickException(f"folder does not exist: {file.parent}")
     results = load_results(cycle_name, board_code)
     from reports.workbook import build_workbook
+    from survey.services.plans import with_plans
 
-    write_atomically(file, build_workbook(results))
+    cycle = cycle_by_name(db.session, cycle_name)
+    assert cycle is not None  # load_results checked it
+    write_atomically(file, build_workbook(with_plans(results, db.session, cycle)))
     responded = sum(p.responded for p in results.partnerships)
     click.echo(f"wrote {file}: {_scope(results)}, {_count(len(results.boards), 'board')}, "
                f"{_count(len(results.partnerships), 'partnership')}, "

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from reports.results import OVERALL, ChangeResult, CycleResults, PlanRow
@@ -271,6 +271,14 @@ def plan_rows(session: Session, cycle: Cycle, board_code: str | None = None,
     today = today or dt.date.today()
     rows = _rows(session, cycle, PlanEntry.id.is_not(None), today)
     return tuple(r for r in rows if board_code is None or r.board_code == board_code)
+
+
+def plans_version(session: Session, cycle: Cycle) -> tuple[Any, ...]:
+    """A cheap fingerprint of a cycle's plans (a cache key part): entries, last change."""
+    row = session.execute(select(func.count(PlanEntry.id), func.max(PlanEntry.updated_at),
+                                 func.max(PlanEntry.id)).where(PlanEntry.cycle_id == cycle.id)
+                          ).one()
+    return (*tuple(row), dt.date.today())  # "overdue" turns with the date
 
 
 def with_plans(results: CycleResults, session: Session, cycle: Cycle,
