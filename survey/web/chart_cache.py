@@ -107,7 +107,10 @@ def workbook(session: Session, cycle: Cycle, board_code: str | None = None) -> b
 
     version = scoring.results_version(session, cycle)
     scope = ("boards", board_code) if board_code else ("state", "")
+    from survey.services.plans import plans_version, with_plans
+
     return _cache().renders.get_or_build(
-        (cycle.id, *scope, "workbook", "xlsx", version),
-        lambda: build_workbook(_results(session, cycle, board_code, version)),
+        (cycle.id, *scope, "workbook", "xlsx", version, plans_version(session, cycle)),
+        lambda: build_workbook(with_plans(_results(session, cycle, board_code, version),
+                                          session, cycle)),
     )
