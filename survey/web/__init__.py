@@ -15,7 +15,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboards.bp)  # /state, /boards/<code>, /partnerships/<id>
     app.register_blueprint(downloads.bp)  # /charts/..., /exports/...
     app.register_blueprint(admin.bp)  # /admin/...
-    from survey.web import plans, reports
+    from survey.web import partner_results, plans, reports
 
+    app.register_blueprint(partner_results.bp)  # /s/<token>/results
     app.register_blueprint(plans.bp)  # /partnerships/<id>/plan
     app.register_blueprint(reports.bp)  # /reports/<cycle>.pdf, /reports/<cycle>/<code>.pdf
