@@ -144,9 +144,14 @@ class ItemResult:
     not_applicable: int
     unanswered: int
     counts: dict[int, int]  # level value -> answers at that level
+    # The whole row is withheld (fewer than min_respondents submitted in the partnership):
+    # then n, the counts and the mean are zero or None and read "suppressed".
+    suppressed: bool = False
 
     def mean_score(self, min_respondents: int) -> Score:
         """The item mean as a Score, suppressed when fewer than min_respondents scored it."""
+        if self.suppressed:
+            return Score(None, 0, suppressed=True)
         if self.n and self.n < min_respondents:
             return Score(None, self.n, suppressed=True)
         return Score(self.mean, self.n)
@@ -210,7 +215,7 @@ class Comment:
 
     partnership_id: int
     element_key: str
-    partner_type: str
+    partner_type: str  # "" where too few of its type submitted to name it (SPEC 4a)
     text: str
 
 
@@ -268,6 +273,8 @@ class CycleResults:
     responses: tuple[ResponseRow, ...] = ()
     comments: tuple[Comment, ...] = ()
     trends: tuple[TrendPoint, ...] = field(default=())
+    # The cycle is not published yet (open, or never closed): stewards only, marked so.
+    provisional: bool = False
     plans: tuple[PlanRow, ...] = ()  # this cycle's action plans (workbook Plans sheet, report)
 
     def element(self, key: str) -> ElementInfo:

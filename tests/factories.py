@@ -87,6 +87,7 @@ def make_cycle(
         closes_on=closes_on or today + dt.timedelta(days=30),
         content=questionnaire.to_dict(), content_hash=questionnaire.content_hash,
         opened_at=utcnow() if status != CycleStatus.DRAFT else None,
+        published_at=utcnow() if status == CycleStatus.CLOSED else None,
     )
     session.add(cycle)
     session.flush()

@@ -159,14 +159,17 @@ def test_drafts_count_only_towards_in_progress(session):
     assert result.response_rate == 3 / 5
     assert (results.state.invited, results.state.responded, results.state.in_progress) == (
         5, 3, 1)
-    draft_rows = [r for r in results.responses if r.score == "4"]
+    draft_rows = [r for r in cycle_results(session, c, include_responses=True).responses
+                  if r.score == "4"]
     assert draft_rows == []
 
 
 # --- partnership, board and state scores -----------------------------------------------
 
 
-def test_small_partnerships_are_suppressed_but_still_count_in_board_and_state(session):
+def test_small_partnerships_are_suppressed_and_left_out_of_board_and_state(session):
+    """SPEC 4 revised: scopes are means of published partnership scores only (otherwise
+    the board's score minus the published partnership gives the hidden one away)."""
     c = cycle(session)
     board = make_board(session, "01")
     small, large = make_partnership(session, board), make_partnership(session, board)
@@ -178,10 +181,10 @@ def test_small_partnerships_are_suppressed_but_still_count_in_board_and_state(se
     assert hidden.overall == Score(None, 2, suppressed=True)
     assert hidden.stage is None
     assert partnership_result(results, large).overall == Score(2.0, 3)
-    assert board_result(results, "01").elements["data"] == Score(3.0, 2)
-    assert results.state.elements["vision"] == Score(3.0, 2)
-    assert results.state.overall.value == 3.0
-    assert results.state.stage.label == "Implementing"
+    assert board_result(results, "01").elements["data"] == Score(2.0, 1)  # not (4 + 2) / 2
+    assert results.state.elements["vision"] == Score(2.0, 1)
+    assert results.state.overall.value == 2.0
+    assert results.state.stage.label == "Building"
 
 
 def test_one_suppressed_element_suppresses_the_partnership_overall(session):
@@ -284,14 +287,13 @@ def test_scale_comes_from_the_cycle_snapshot(session):
 # --- partner types and the industry gap ------------------------------------------------
 
 
-def test_partner_types_are_pooled_over_respondents_and_suppressed_below_three(session):
+def test_partner_types_are_pooled_over_respondents_of_published_partnerships(session):
     c = cycle(session)
     b1, b2 = make_board(session, "01"), make_board(session, "02")
     p1, p2 = make_partnership(session, b1), make_partnership(session, b1)
-    crowd(session, c, p1, 4, 4, partner_type="business")
+    crowd(session, c, p1, 4, 4, 1, partner_type="business")
     crowd(session, c, p1, 2, 2, 2, partner_type="workforce")
-    crowd(session, c, p2, 1, partner_type="business")
-    crowd(session, c, p2, 3, 3, partner_type="education")
+    crowd(session, c, p2, 3, 3, 3, partner_type="education")
     crowd(session, c, make_partnership(session, b2), 2, 2, partner_type="business")
     make_invitation(session, c, make_member(session, p2, "labor"))  # invited, no answer
     results = cycle_results(session, c)
@@ -300,22 +302,49 @@ def test_partner_types_are_pooled_over_respondents_and_suppressed_below_three(se
     business = types["01", "business"]
     assert business.partner_type_label == "Business / industry"
     assert business.respondents == 3
-    assert business.elements["data"] == Score(3.0, 3)  # (4+4+1)/3, not (4 + 1)/2
+    assert business.elements["data"] == Score(3.0, 3)  # (4+4+1)/3
     assert types["01", "workforce"].elements["vision"] == Score(2.0, 3)
-    assert types["01", "education"].elements["data"] == Score(None, 2, suppressed=True)
+    assert types["01", "education"].elements["data"] == Score(3.0, 3)
     assert types["01", "labor"].respondents == 0
     assert types["01", "labor"].elements["data"] == Score(None, 0, suppressed=True)
-    assert types[STATE_SCOPE, "business"].elements["data"] == Score(pytest.approx(2.6), 5)
-    assert types["02", "business"].elements["data"] == Score(None, 2, suppressed=True)
+    # board 02's pair is a suppressed partnership: in no pool, the state's included
+    assert types[STATE_SCOPE, "business"].elements["data"] == Score(3.0, 3)
+    assert types["02", "business"].respondents == 2
+    assert types["02", "business"].elements["data"] == Score(None, 0, suppressed=True)
     assert ("01", "community") not in types  # nobody of that type invited
 
     gaps = {(g.scope, g.element_key): g for g in results.gaps}
     assert gaps["01", "data"].business == Score(3.0, 3)
-    assert gaps["01", "data"].others == Score(pytest.approx(2.4), 5)  # (2+2+2+3+3)/5
-    assert gaps["01", "data"].gap == pytest.approx(0.6)
-    assert gaps[STATE_SCOPE, "data"].gap == pytest.approx(0.2)
+    assert gaps["01", "data"].others == Score(pytest.approx(2.5), 6)  # (2+2+2+3+3+3)/6
+    assert gaps["01", "data"].gap == pytest.approx(0.5)
+    assert gaps[STATE_SCOPE, "data"].gap == pytest.approx(0.5)
     assert gaps["02", "data"].gap is None
     assert gaps["02", "data"].others == Score(None, 0, suppressed=True)
+
+
+def test_partner_type_cells_that_would_give_a_small_cell_away_are_suppressed(session):
+    """SPEC 4a rule 1. Board 01: p1 has 2 business and 3 workforce respondents, p2 one
+    business and 2 education. Education (2) is suppressed, so one more board cell goes
+    (business, the smallest); and since p1's workforce trio is the board's whole
+    workforce cell, p1's sum (mean times n) minus that cell would give p1's business
+    pair: every cell of the element goes, the gap with them."""
+    c = cycle(session)
+    b1, b2 = make_board(session, "01"), make_board(session, "02")
+    p1, p2 = make_partnership(session, b1), make_partnership(session, b1)
+    crowd(session, c, p1, 4, 4, partner_type="business")
+    crowd(session, c, p1, 2, 2, 2, partner_type="workforce")
+    crowd(session, c, p2, 1, partner_type="business")
+    crowd(session, c, p2, 3, 3, partner_type="education")
+    crowd(session, c, make_partnership(session, b2), 2, 2, partner_type="business")
+    results = cycle_results(session, c)
+    assert partnership_result(results, p1).elements["data"] == Score(pytest.approx(2.8), 5)
+    for t in results.partner_types:
+        assert all(s == Score(None, 0, suppressed=True) for s in t.elements.values()), t
+    assert {(t.scope, t.partner_type): t.respondents for t in results.partner_types} == {
+        ("01", "business"): 3, ("01", "workforce"): 3, ("01", "education"): 2,
+        ("02", "business"): 2, (STATE_SCOPE, "business"): 5, (STATE_SCOPE, "workforce"): 3,
+        (STATE_SCOPE, "education"): 2}
+    assert all(g.gap is None and not g.others.shown for g in results.gaps)
 
 
 def test_partner_type_is_the_type_at_answer_time(session):
@@ -463,6 +492,7 @@ def test_board_filter_limits_everything_but_the_state(session):
     assert [p.partnership_id for p in results.partnerships] == [mine.id]
     assert results.state.elements["data"] == Score(3.0, 2)
     assert {i.partnership_id for i in results.item_results} == {mine.id}
+    results = cycle_results(session, c, "01", include_responses=True)
     assert {t.scope for t in results.partner_types} == {STATE_SCOPE, "01"}
     assert (STATE_SCOPE, "education") in {(t.scope, t.partner_type)
                                           for t in results.partner_types}
@@ -513,8 +543,8 @@ def test_each_cycle_is_reported_against_the_boards_as_they_stood(session):
 
 
 def test_trends_keep_suppressed_partnership_scores_suppressed(session):
-    """Suppressed partnerships stay suppressed across cycles, and so does a scope whose
-    partnerships together have fewer than min_respondents respondents."""
+    """Suppressed partnerships stay suppressed across cycles, and so does a scope with
+    no published partnership score."""
     board = make_board(session, "01")
     p = make_partnership(session, board)
     first, second = cycle(session, "2025"), cycle(session, "2026")
@@ -525,7 +555,7 @@ def test_trends_keep_suppressed_partnership_scores_suppressed(session):
     assert trend["2025", str(p.id), "data"] == Score(None, 2, suppressed=True)
     assert trend["2025", str(p.id), OVERALL] == Score(None, 2, suppressed=True)
     # The state's only partnership had 2 respondents: its mean would show their answers.
-    assert trend["2025", STATE_SCOPE, "data"] == Score(None, 1, suppressed=True)
+    assert trend["2025", STATE_SCOPE, "data"] == Score(None, 0, suppressed=True)
     assert trend["2026", str(p.id), OVERALL] == Score(3.0, 3)
     assert trend["2026", STATE_SCOPE, "data"] == Score(3.0, 1)
 
@@ -539,7 +569,7 @@ def test_responses_are_anonymised_rows_in_the_import_format(session):
     invitation = respond(session, c, p, {"data-1": 3, "data-2": "DK", "vision-1": "NA"},
                          partner_type="labor", comments={"vision": "We meet monthly"})
     respond(session, c, p, 1, submit=False)
-    results = cycle_results(session, c)
+    results = cycle_results(session, c, include_responses=True)
     rows = results.responses
     assert len(rows) == len(Q.items)  # one respondent, every item, drafts left out
     assert {(r.cycle, r.board, r.partnership, r.partner_type) for r in rows} == {
@@ -552,10 +582,10 @@ def test_responses_are_anonymised_rows_in_the_import_format(session):
     member = invitation.member
     assert code.startswith("R") and len(code) == 9 and {r.respondent for r in rows} == {code}
     assert code not in (member.email, member.name, str(invitation.id), str(member.id))
-    assert cycle_results(session, c, respondent_salt="other").responses[0].respondent != code
-    assert [(cm.partnership_id, cm.element_key, cm.partner_type, cm.text)
-            for cm in results.comments] == [(p.id, "vision", "labor", "We meet monthly")]
-    assert cycle_results(session, c, include_responses=False).responses == ()
+    assert cycle_results(session, c, respondent_salt="other",
+                         include_responses=True).responses[0].respondent != code
+    assert results.comments == ()  # one submitted respondent: no comments (SPEC 4a)
+    assert cycle_results(session, c).responses == ()
 
 
 def test_results_carry_the_cycle_and_its_content(session):
@@ -594,9 +624,9 @@ def test_partnership_scores_are_unsuppressed_figures_for_reuse(session):
     assert scored.partnerships[0].elements["data"].n == 2
 
 
-def test_scope_drawn_from_fewer_than_min_respondents_is_suppressed(session):
+def test_scope_without_a_published_partnership_is_suppressed(session):
     """A board whose only partnership has 2 respondents shows no number (it would be
-    theirs), while the state, with 5 respondents behind it, counts that partnership."""
+    theirs), and the state leaves that partnership out."""
     small_board, big_board = make_board(session, "01"), make_board(session, "02")
     small = make_partnership(session, small_board)
     big = make_partnership(session, big_board)
@@ -605,8 +635,8 @@ def test_scope_drawn_from_fewer_than_min_respondents_is_suppressed(session):
     crowd(session, current, big, 4, 4, 4)
     results = cycle_results(session, current)
     boards = {b.key: b for b in results.boards}
-    assert boards["01"].elements["data"] == Score(None, 1, suppressed=True)
+    assert boards["01"].elements["data"] == Score(None, 0, suppressed=True)
     assert boards["01"].overall.suppressed and boards["01"].stage is None
     assert boards["02"].elements["data"] == Score(4.0, 1)
-    assert results.state.elements["data"] == Score(3.0, 2)  # (2 + 4) / 2
+    assert results.state.elements["data"] == Score(4.0, 1)  # not (2 + 4) / 2
     assert not results.state.overall.suppressed

@@ -47,14 +47,17 @@ def cycle_results(
     cycle: Cycle,
     board_code: str | None = None,
     *,
-    include_responses: bool = True,
+    include_responses: bool = False,
     respondent_salt: str | None = None,
 ) -> CycleResults:
     """Every figure of one cycle, optionally limited to one board (the state stays whole).
 
-    `respondent_salt` keys the anonymous respondent codes (default: the cycle's content
-    hash). Raises UnknownBoardError for a board code that is neither a board nor a board
-    of the cycle's partnerships.
+    Figures follow SPEC 4 and 4a (rules in survey.disclosure); pages and files get them
+    through `survey.disclosure.published_results`, which also applies who is looking.
+    `include_responses` adds row-level answers (stewards only; the CSV streams them with
+    `answers.response_rows` instead). `respondent_salt` keys the anonymous respondent
+    codes (default: the cycle's content hash). Raises UnknownBoardError for a board code
+    that is neither a board nor a board of the cycle's partnerships.
     """
     scored = partnership_scores(session, cycle)
     board_name = _board_name(session, scored, board_code)
@@ -64,7 +67,8 @@ def cycle_results(
     board_of = {p.participation_id: p.board_code for p in scored.partnerships}
     counts: dict[int, Counts] = defaultdict(Counts)
     type_counts: dict[tuple[str, str], Counts] = defaultdict(Counts)
-    for (participation_id, ptype), c in invitation_counts(session, cycle).items():
+    by_participation = invitation_counts(session, cycle)
+    for (participation_id, ptype), c in by_participation.items():
         counts[participation_id] += c
         type_counts[STATE_SCOPE, ptype] += c
         type_counts[board_of[participation_id], ptype] += c
@@ -88,8 +92,9 @@ def cycle_results(
         changes=change.changes(scored, earlier, members),
         responses=(answers.responses(session, scored, board_code, salt)
                    if include_responses else ()),
-        comments=answers.comments(session, scored, board_code),
+        comments=answers.comments(session, scored, board_code, by_participation),
         trends=change.trends([*earlier, scored], board_code, {p.partnership_id for p in members}),
+        provisional=cycle.published_at is None,
     )
 
 

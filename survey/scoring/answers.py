@@ -1,15 +1,20 @@
-"""Item results, anonymised responses and comments of submitted respondents."""
+"""Item results, anonymised responses and comments of submitted respondents.
+
+Item results and comments follow SPEC 4a through `survey.disclosure`'s rules; the
+row-level answers (`response_rows`, a stream for the CSV) are for stewards only.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Float, Select, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from reports.results import Comment, ItemResult, ResponseRow
+from survey import disclosure
 from survey.models import Answer, Cycle, Invitation, Participation
 from survey.models import Comment as CommentRow
 from survey.scoring.cycles import SUBMITTED
@@ -26,7 +31,8 @@ def _submitted(query: Select[Any], cycle: Cycle, board_code: str | None) -> Sele
 
 def item_results(session: Session, scored: ScoredCycle, members: Sequence[PartnershipScores],
                  counts: Mapping[int, Counts], board_code: str | None) -> tuple[ItemResult, ...]:
-    """Per partnership and item: n, mean, don't know, not applicable, unanswered, levels."""
+    """Per partnership and item: n, mean, don't know, not applicable, unanswered, levels;
+    rows of a partnership with too few submitted are withheld whole."""
     levels = [level.value for level in scored.scale.levels]
     query = (
         select(Invitation.participation_id, Answer.item_code, func.count(Answer.level),
@@ -44,7 +50,13 @@ def item_results(session: Session, scored: ScoredCycle, members: Sequence[Partne
     results = []
     for p in members:
         responded = counts.get(p.participation_id, Counts()).responded
+        hidden = disclosure.items_hidden(responded, scored.scale.min_respondents)
         for item in scored.questionnaire.items:
+            if hidden:
+                results.append(ItemResult(
+                    p.board_code, p.partnership_id, p.partnership, item.element_key, item.code,
+                    item.text, 0, None, 0, 0, 0, dict.fromkeys(levels, 0), suppressed=True))
+                continue
             n, mean, dk, na, answered, *per_level = rows.get((p.participation_id, item.code),
                                                              nothing)
             results.append(ItemResult(
@@ -88,15 +100,62 @@ def responses(session: Session, scored: ScoredCycle, board_code: str | None,
 
 
 def comments(session: Session, scored: ScoredCycle, board_code: str | None,
-             ) -> tuple[Comment, ...]:
-    """Submitted respondents' comments, with their partner type but no author."""
+             type_counts: Mapping[tuple[int, str], Counts]) -> tuple[Comment, ...]:
+    """Submitted respondents' comments, never their author (SPEC 4a rule 3): only in
+    partnerships with enough submitted, ordered by text, labelled with a partner type
+    only where enough of that type submitted. `type_counts` is by (participation, type)."""
+    minimum = scored.scale.min_respondents
+    responded: dict[int, int] = {}
+    for (participation_id, _), c in type_counts.items():
+        responded[participation_id] = responded.get(participation_id, 0) + c.responded
     order = {e.key: e.order for e in scored.questionnaire.elements}
     rows = session.execute(_submitted(
         select(Participation.partnership_id, CommentRow.element_key, Invitation.partner_type,
-               CommentRow.text, CommentRow.id)
+               CommentRow.text, Invitation.participation_id)
         .join(Invitation, Invitation.id == CommentRow.invitation_id)
         .join(Participation, Participation.id == Invitation.participation_id),
         scored.cycle, board_code)
     ).all()
-    rows.sort(key=lambda r: (r[0], order.get(r[1], len(order)), r[4]))
-    return tuple(Comment(pid, key, ptype, text) for pid, key, ptype, text, _ in rows)
+    shown = [
+        Comment(pid, key, ptype if disclosure.comment_labelled(
+            type_counts.get((participation_id, ptype), Counts()).responded, minimum) else "",
+            text)
+        for pid, key, ptype, text, participation_id in rows
+        if disclosure.comments_shown(responded.get(participation_id, 0), minimum)
+    ]
+    shown.sort(key=lambda c: (c.partnership_id,
+                              *disclosure.comment_order(order.get(c.element_key, len(order)),
+                                                        c.text)))
+    return tuple(shown)
+
+
+RESPONSE_COLUMNS = ("cycle", "board", "partnership", "respondent", "partner_type", "element",
+                    "item", "score")
+
+
+def response_rows(session: Session, cycle: Cycle, salt: str | None = None,
+                  batch: int = 2000) -> Iterator[tuple[str, ...]]:
+    """Every stored answer of the cycle's submitted respondents, in the responses import
+    format's columns (RESPONSE_COLUMNS), streamed from one SELECT: for stewards only.
+
+    The respondent is a code keyed by `salt` (default: the cycle's content hash), never a
+    name, email or organization. Unanswered items have no row, as in the import.
+    """
+    key = salt if salt is not None else cycle.content_hash
+    query = (
+        select(Participation.board_code, Participation.partnership_name, Invitation.id,
+               Invitation.partner_type, Answer.element_key, Answer.item_code, Answer.level,
+               Answer.special)
+        .join(Invitation, Invitation.participation_id == Participation.id)
+        .join(Answer, Answer.invitation_id == Invitation.id)
+        .where(Invitation.cycle_id == cycle.id, Invitation.status == SUBMITTED)
+        .order_by(Participation.board_code, Participation.partnership_name, Invitation.id,
+                  Answer.element_key, Answer.item_code)
+        .execution_options(yield_per=batch)
+    )
+    name, last, code = cycle.name, None, ""
+    for board, partnership, iid, ptype, element, item, level, special in session.execute(query):
+        if iid != last:  # rows come respondent by respondent
+            last, code = iid, respondent_code(cycle, iid, key)
+        yield (name, board, partnership, code, ptype, element, item,
+               str(level) if level is not None else (special or ""))

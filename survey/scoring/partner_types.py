@@ -1,20 +1,24 @@
 """Partner-type view and industry gap: respondent element scores pooled within a scope.
 
-A scope is "State" or a board code as it stood in the cycle. A figure drawn from fewer
-than min_respondents respondents is suppressed.
+A scope is "State" or a board code as it stood in the cycle. Only respondents of
+partnerships whose score in the element is published are pooled, and which cells are
+shown is decided once for the whole state by `survey.disclosure.publishable_cells`
+(small-n and complementary suppression, SPEC 4a rule 1). The gap's business side is
+the business cell; its other side is shown only beside a shown business side.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reports.results import STATE_SCOPE, GapResult, PartnerTypeResult, ScaleInfo, Score
-from survey.models import PARTNER_TYPE_LABELS, Participation
+from survey import disclosure
+from survey.models import PARTNER_TYPE_LABELS
 from survey.scoring.partnerships import ScoredCycle, respondent_element_scores
 from survey.scoring.scopes import Counts
 
@@ -35,35 +39,54 @@ class Pool:
         self.n += other.n
 
 
-def type_pools(session: Session, scored: ScoredCycle) -> dict[PoolKey, Pool]:
-    """Sums and counts of respondent element scores per scope, partner type and element."""
+@dataclass
+class TypePools:
+    """Pooled sums per scope, partner type and element, and the cells that may be shown."""
+
+    sums: dict[PoolKey, Pool] = field(default_factory=lambda: defaultdict(Pool))
+    shown: dict[str, frozenset[disclosure.Cell]] = field(default_factory=dict)  # by element
+
+
+def type_pools(session: Session, scored: ScoredCycle) -> TypePools:
+    """Sums and counts of published respondent element scores per scope, type and element,
+    with the cells complementary suppression lets through."""
+    minimum = scored.scale.min_respondents
     respondents = respondent_element_scores(scored.cycle, scored.questionnaire)
     rows = session.execute(
-        select(Participation.board_code, respondents.c.partner_type, respondents.c.element_key,
-               func.sum(respondents.c.score), func.count())
-        .join(Participation, Participation.id == respondents.c.participation_id)
-        .group_by(Participation.board_code, respondents.c.partner_type,
+        select(respondents.c.participation_id, respondents.c.partner_type,
+               respondents.c.element_key, func.sum(respondents.c.score), func.count())
+        .group_by(respondents.c.participation_id, respondents.c.partner_type,
                   respondents.c.element_key)
     )
-    pools: dict[PoolKey, Pool] = defaultdict(Pool)
-    for board, ptype, key, total, n in rows:
+    board_of = {p.participation_id: p.board_code for p in scored.partnerships}
+    published = {(p.participation_id, key) for p in scored.partnerships
+                 for key, f in p.elements.items() if disclosure.published(f.n, minimum)}
+    pools = TypePools()
+    atoms: dict[str, list[disclosure.Atom]] = defaultdict(list)
+    for participation_id, ptype, key, total, n in rows:
+        if (participation_id, key) not in published:
+            continue
+        board = board_of[participation_id]
         for scope in (STATE_SCOPE, board):
-            pools[scope, ptype, key].add(Pool(float(total), n))
+            pools.sums[scope, ptype, key].add(Pool(float(total), n))
+        atoms[key].append(disclosure.Atom(participation_id, board, ptype, n))
+    pools.shown = {key: disclosure.publishable_cells(atoms[key], minimum)
+                   for key in scored.element_keys}
     return pools
 
 
-def _pooled_score(pools: Mapping[PoolKey, Pool], scope: str, element: str,
-                  types: Iterable[str], scale: ScaleInfo) -> Score:
-    """The pooled mean of some partner types' respondents; suppressed below the minimum."""
+def _pooled_score(pools: TypePools, scope: str, element: str, types: Iterable[str],
+                  scale: ScaleInfo, shown: bool) -> Score:
+    """The pooled mean of some partner types' respondents, or suppressed (no n shown)."""
     pooled = Pool()
     for ptype in types:
-        pooled.add(pools.get((scope, ptype, element), Pool()))
-    if pooled.n < scale.min_respondents:
-        return Score(None, pooled.n, suppressed=True)
+        pooled.add(pools.sums.get((scope, ptype, element), Pool()))
+    if not shown or pooled.n < scale.min_respondents:
+        return Score(None, 0, suppressed=True)
     return Score(pooled.total / pooled.n, pooled.n)
 
 
-def partner_types(scored: ScoredCycle, pools: Mapping[PoolKey, Pool],
+def partner_types(scored: ScoredCycle, pools: TypePools,
                   type_counts: Mapping[tuple[str, str], Counts], scopes: Sequence[str],
                   ) -> tuple[PartnerTypeResult, ...]:
     """Per scope, every partner type invited there: respondents and pooled element scores."""
@@ -73,22 +96,27 @@ def partner_types(scored: ScoredCycle, pools: Mapping[PoolKey, Pool],
             counts = type_counts.get((scope, ptype))
             if counts is None:
                 continue
-            elements = {key: _pooled_score(pools, scope, key, [ptype], scored.scale)
+            elements = {key: _pooled_score(pools, scope, key, [ptype], scored.scale,
+                                           (scope, ptype) in pools.shown.get(key, ()))
                         for key in scored.element_keys}
             results.append(PartnerTypeResult(scope, ptype, label, counts.responded, elements))
     return tuple(results)
 
 
-def gaps(scored: ScoredCycle, pools: Mapping[PoolKey, Pool],
+def gaps(scored: ScoredCycle, pools: TypePools,
          scopes: Sequence[str]) -> tuple[GapResult, ...]:
     """Business pooled mean minus all other types' pooled mean, per scope and element."""
-    others = {ptype for _, ptype, _ in pools} | set(PARTNER_TYPE_LABELS)
+    others = {ptype for _, ptype, _ in pools.sums} | set(PARTNER_TYPE_LABELS)
     others.discard(BUSINESS)
     results = []
     for scope in scopes:
         for key in scored.element_keys:
-            business = _pooled_score(pools, scope, key, [BUSINESS], scored.scale)
-            rest = _pooled_score(pools, scope, key, others, scored.scale)
+            business = _pooled_score(pools, scope, key, [BUSINESS], scored.scale,
+                                     (scope, BUSINESS) in pools.shown.get(key, ()))
+            # the other side is the scope's pool minus the business side: shown with it
+            no_business = pools.sums.get((scope, BUSINESS, key), Pool()).n == 0
+            rest = _pooled_score(pools, scope, key, others, scored.scale,
+                                 business.shown or no_business)
             gap = (business.value - rest.value
                    if business.value is not None and rest.value is not None else None)
             results.append(GapResult(scope, key, business, rest, gap))

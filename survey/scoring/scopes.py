@@ -1,8 +1,9 @@
 """Scores as shown: partnerships (small-n suppression), boards, sectors and the state.
 
 Board, sector and state element scores are means over the partnerships in the scope
-that have one, each weighing the same, suppressed partnerships included with their
-real value. The state is over every partnership, not a mean of board means.
+whose score is published, each weighing the same (SPEC 4 revised, 4a): a suppressed
+partnership never counts, or the scope minus its published partnerships would give it
+away. The state is over every partnership, not a mean of board means.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from reports.results import EMPTY, OVERALL, STATE_SCOPE, ScopeResult, Score
+from survey import disclosure
 from survey.models import Cycle, Invitation
 from survey.scoring.cycles import IN_PROGRESS, SUBMITTED
 from survey.scoring.partnerships import PartnershipScores, ScoredCycle, overall_value
@@ -54,7 +56,8 @@ def partnership_shown(p: PartnershipScores, scored: ScoredCycle) -> dict[str, Sc
     is suppressed when any element score is.
     """
     keys, minimum = scored.element_keys, scored.scale.min_respondents
-    shown = {key: Score(None, f.n, suppressed=True) if f.n < minimum else Score(f.value, f.n)
+    shown = {key: Score(f.value, f.n) if disclosure.published(f.n, minimum)
+             else Score(None, f.n, suppressed=True)
              for key, f in p.elements.items() if key in keys}
     overall = overall_value({k: f.value for k, f in p.elements.items()}, keys)
     if overall is not None:
@@ -82,24 +85,24 @@ def _partnership_scope(p: PartnershipScores, scored: ScoredCycle, counts: Counts
 
 def _group_scope(kind: str, key: str, label: str, members: Sequence[PartnershipScores],
                  scored: ScoredCycle, counts: Counts, board_name: str = "") -> ScopeResult:
-    """Board, sector or state: the mean over partnerships that have a score.
+    """Board, sector or state: the mean over partnerships whose score is published.
 
-    A scope whose partnerships together have fewer than min_respondents respondents
-    with that element score is suppressed too: its mean would show their answers.
+    `n` is the number of those partnerships. Where partnerships have scores but none is
+    published, the scope's score is suppressed.
     """
     minimum = scored.scale.min_respondents
     elements: dict[str, Score] = {}
     values: dict[str, float | None] = {}
     for element in scored.element_keys:
         figures = [p.elements[element] for p in members if element in p.elements]
-        values[element] = fmean(f.value for f in figures) if figures else None
-        respondents = sum(f.n for f in figures)
-        if not figures:
-            elements[element] = EMPTY
-        elif respondents < minimum:
-            elements[element] = Score(None, len(figures), suppressed=True)
+        shown = [f for f in figures if disclosure.published(f.n, minimum)]
+        values[element] = fmean(f.value for f in shown) if shown else None
+        if shown:
+            elements[element] = Score(values[element], len(shown))
+        elif figures:
+            elements[element] = Score(None, 0, suppressed=True)
         else:
-            elements[element] = Score(values[element], len(figures))
+            elements[element] = EMPTY
     overall_v = overall_value(values, scored.element_keys)
     n = min((s.n for s in elements.values()), default=0)
     if any(s.suppressed for s in elements.values()):

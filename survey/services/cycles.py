@@ -102,12 +102,16 @@ def ensure_invitations(session: Session, cycle: Cycle, board_code: str | None = 
 
 def close_cycle(session: Session, cycle: Cycle) -> bool:
     """Close a cycle; return False when it was closed already."""
+    # Wait for saves in flight (they hold FOR KEY SHARE on the row, answers.lock_cycle).
+    session.refresh(cycle, with_for_update=True)
     if cycle.status == CycleStatus.CLOSED:
         return False
     if cycle.status == CycleStatus.DRAFT and cycle.opened_at is None:
         raise ImportProblem([f"cycle {cycle.name} was never opened"])
     cycle.status = CycleStatus.CLOSED
     cycle.closed_at = utcnow()
+    if cycle.published_at is None:  # results reach board leads from now on (SPEC 4a rule 4)
+        cycle.published_at = cycle.closed_at
     session.flush()
     return True
 

@@ -353,7 +353,8 @@ def _cycle(session: Session, questionnaire: Questionnaire, name: str, opens: dt.
     closed = dt.datetime.combine(closes, dt.time(17), tzinfo=dt.UTC)
     cycle = Cycle(name=name, opens_on=opens, closes_on=closes, status=status,
                   content=questionnaire.to_dict(), content_hash=questionnaire.content_hash,
-                  opened_at=opened, closed_at=closed if status == CycleStatus.CLOSED else None)
+                  opened_at=opened, closed_at=closed if status == CycleStatus.CLOSED else None,
+                  published_at=closed if status == CycleStatus.CLOSED else None)
     session.add(cycle)
     return cycle
 

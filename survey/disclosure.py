@@ -1,0 +1,346 @@
+"""Confidentiality (SPEC section 4a): what of a cycle's results anyone may see.
+
+Every figure, comment and row of results reaches a page, chart, workbook, CSV or PDF
+through this module. Two halves:
+
+The gate, for the web, the command line and the PDF (H6) - use these, never
+`survey.scoring.cycle_results` directly in anything a person reads:
+
+    viewer = Viewer.of(current_user)            # Viewer.steward() on the command line
+    if withheld(cycle, viewer): ...             # a board lead and an unpublished cycle:
+                                                # show progress only (progress()), 404 charts
+    results = published_results(session, cycle, board_code, viewer)
+        # a CycleResults made safe: raises ResultsWithheld as above; `provisional` set
+        # while the cycle is unpublished (stewards only see it then); no row-level answers
+    results = published_results(session, cycle, board_code, viewer, partnership_id=42)
+        # one partnership's page: when the partnership stood in a board the viewer does
+        # not lead (a moved partnership's old cycles), only its own figures and the
+        # state's, never the former board's figures, series or trend lines
+    for_viewer(results, cycle, viewer, partnership_id)   # the same over cached results
+
+The rules, which survey.scoring applies while it builds figures (one home each):
+
+- `published(n, minimum)`: a partnership element score (and so everything built from
+  it) is published when at least `minimum` respondents have it; board, sector and state
+  scores are means of published partnership scores only.
+- `publishable_cells(atoms, minimum)`: complementary suppression of partner-type cells
+  (and so the industry gap's sides) over the whole state at once (rule 1).
+- `items_hidden`, `comments_shown`, `comment_labelled`, `comment_order`: rules for item
+  results and comments (rule 3).
+- Cycles are published (`cycles.published_at`) when they first close (rule 4).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from reports.results import PARTNER_TYPE_LABELS, STATE_SCOPE, CycleResults
+from survey.models import Cycle, Role
+
+NOTE = ("Figures drawn from fewer than {minimum} respondents are suppressed, and so are "
+        "any others that would let someone work them out by subtraction; open cycles show "
+        "progress only until they close.")
+
+
+def note(minimum: int) -> str:
+    """The one-sentence explanation of suppression for dashboards and the About sheet."""
+    return NOTE.format(minimum=minimum)
+
+
+# --- who is looking ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who results are shown to: a steward (state staff, administrator) or a board lead."""
+
+    role: str
+    board_code: str | None = None
+
+    @classmethod
+    def of(cls, user: Any) -> Viewer:
+        """The viewer for a signed-in staff user (survey.web.access.StaffUser)."""
+        return cls(str(user.role), getattr(user, "board_code", None))
+
+    @classmethod
+    def steward(cls) -> Viewer:
+        """State staff or an administrator (the command line acts as one)."""
+        return cls(Role.STATE.value)
+
+    @property
+    def is_steward(self) -> bool:
+        return self.role in (Role.ADMIN.value, Role.STATE.value)
+
+    def leads(self, board_code: str | None) -> bool:
+        """Whether this viewer may see a board's own figures (stewards: every board)."""
+        return self.is_steward or (board_code is not None and board_code == self.board_code)
+
+
+class ResultsWithheld(LookupError):
+    """A board lead asked for the results of a cycle that is not published yet."""
+
+
+def is_published(cycle: Cycle) -> bool:
+    """Published once it first closed; reopening or importing answers keeps it so."""
+    return cycle.published_at is not None
+
+
+def withheld(cycle: Cycle, viewer: Viewer) -> bool:
+    """Board leads see no results of an unpublished cycle, only its progress."""
+    return not viewer.is_steward and not is_published(cycle)
+
+
+def published_results(session: Session, cycle: Cycle, board_code: str | None = None,
+                      viewer: Viewer | None = None, *,
+                      partnership_id: int | None = None) -> CycleResults:
+    """A cycle's results (the state, or one board) made safe for the viewer."""
+    from survey.scoring import cycle_results  # scoring applies the rules below
+
+    viewer = viewer or Viewer.steward()
+    if withheld(cycle, viewer):
+        raise ResultsWithheld(cycle.name)
+    return for_viewer(cycle_results(session, cycle, board_code), cycle, viewer, partnership_id)
+
+
+def for_viewer(results: CycleResults, cycle: Cycle, viewer: Viewer,
+               partnership_id: int | None = None) -> CycleResults:
+    """Results as this viewer may see them (see the module docstring)."""
+    if withheld(cycle, viewer):
+        raise ResultsWithheld(cycle.name)
+    results = dataclasses.replace(results, responses=(), provisional=not is_published(cycle))
+    if partnership_id is not None and not viewer.leads(results.board_code):
+        return only_partnership(results, partnership_id)
+    return results
+
+
+def only_partnership(results: CycleResults, partnership_id: int) -> CycleResults:
+    """One partnership's own figures and the state's: nothing of the board it stood in."""
+    key = str(partnership_id)
+    return dataclasses.replace(
+        results,
+        boards=(), sectors=(),
+        partnerships=tuple(p for p in results.partnerships if p.partnership_id == partnership_id),
+        item_results=tuple(i for i in results.item_results if i.partnership_id == partnership_id),
+        partner_types=tuple(t for t in results.partner_types if t.scope == STATE_SCOPE),
+        gaps=tuple(g for g in results.gaps if g.scope == STATE_SCOPE),
+        changes=tuple(c for c in results.changes if c.partnership_id == partnership_id),
+        comments=tuple(c for c in results.comments if c.partnership_id == partnership_id),
+        trends=tuple(t for t in results.trends if t.scope_key in (STATE_SCOPE, key)),
+    )
+
+
+# --- rules: scores, items, comments ------------------------------------------------------
+
+
+def published(n: int, minimum: int) -> bool:
+    """A figure drawn from n respondents may be shown (small-n suppression)."""
+    return n >= minimum
+
+
+def items_hidden(responded: int, minimum: int) -> bool:
+    """A partnership's item results are hidden whole (counts of don't know and not
+    applicable too) when fewer than `minimum` respondents submitted: with one or two
+    respondents every count is someone's answer."""
+    return responded < minimum
+
+
+def comments_shown(responded: int, minimum: int) -> bool:
+    """Comments appear only in a partnership with at least `minimum` submitted."""
+    return responded >= minimum
+
+
+def comment_labelled(type_responded: int, minimum: int) -> bool:
+    """A comment names its partner type only where `minimum` of that type submitted."""
+    return type_responded >= minimum
+
+
+def comment_order(element_order: int, text: str) -> tuple[int, str, str]:
+    """Comments are listed by element, then by their text: never by who wrote when."""
+    return (element_order, text.casefold(), text)
+
+
+# --- rule 1: complementary suppression of partner-type cells ---------------------------
+
+Cell = tuple[str, str]  # (board code or STATE_SCOPE, partner type)
+_PRIME = 2_147_483_647  # exact arithmetic modulo a prime (products fit in int64)
+_BUDGET = 200_000  # subsets tried per check; past it, suppress every cell (safe)
+_TYPE_RANK = {t: i for i, t in enumerate(PARTNER_TYPE_LABELS)}
+
+
+@dataclass(frozen=True)
+class Atom:
+    """The respondents of one partner type in one partnership that have a score in one
+    element, the partnership's score there being published: everything published
+    splits respondents along these lines, so they are what subtraction can isolate."""
+
+    partnership: int  # participation id
+    board: str  # as it stood in the cycle
+    partner_type: str
+    n: int
+
+
+def publishable_cells(atoms: Iterable[Atom], minimum: int) -> frozenset[Cell]:
+    """The partner-type cells of one element that may be shown, boards' and the state's.
+
+    1. A cell of fewer than `minimum` respondents is suppressed.
+    2. In order, until none applies: where the suppressed cells of a scope (a board,
+       then the state) or the suppressed board cells of a published state cell hold
+       1 to minimum - 1 respondents, suppress the smallest published one of them
+       (ties: board code, then partner-type order), or the state cell when none is left.
+    3. If some set of fewer than `minimum` respondents can still be summed from what is
+       published (partnership sums, i.e. mean times n, and the cells), suppress every
+       cell of the boards involved and the state cells of every partner type in the
+       partnerships involved (every cell when that changes nothing); back to 2.
+    """
+    atoms = [a for a in atoms if a.n > 0]
+    sizes: dict[Cell, int] = defaultdict(int)
+    for a in atoms:
+        sizes[a.board, a.partner_type] += a.n
+        sizes[STATE_SCOPE, a.partner_type] += a.n
+    shown = {cell for cell, n in sizes.items() if n >= minimum}
+    while True:
+        _complement(sizes, shown, minimum)
+        if not shown:  # partnerships alone: each holds `minimum` or more
+            return frozenset()
+        leaks = derivable_small_sets(atoms, shown, minimum)
+        if not leaks:
+            return frozenset(shown)
+        involved = {a.partnership for leak in leaks for a in leak}
+        boards = {a.board for leak in leaks for a in leak}
+        types = {a.partner_type for a in atoms if a.partnership in involved}
+        drop = {c for c in shown if c[0] in boards or (c[0] == STATE_SCOPE and c[1] in types)}
+        if leaks == [()] or not drop:
+            shown.clear()
+        shown -= drop
+
+
+def _cell_key(cell: Cell, sizes: dict[Cell, int]) -> tuple[int, str, int]:
+    return sizes[cell], cell[0], _TYPE_RANK.get(cell[1], len(_TYPE_RANK))
+
+
+def _complement(sizes: dict[Cell, int], shown: set[Cell], minimum: int) -> None:
+    """Step 2 of publishable_cells, in place."""
+    scopes = sorted({c[0] for c in sizes} - {STATE_SCOPE}) + [STATE_SCOPE]
+    types = sorted({c[1] for c in sizes}, key=lambda t: (_TYPE_RANK.get(t, 99), t))
+    groups: list[tuple[Cell | None, list[Cell]]] = [
+        (None, [c for c in sizes if c[0] == scope]) for scope in scopes]
+    groups += [((STATE_SCOPE, t), [c for c in sizes if c[1] == t and c[0] != STATE_SCOPE])
+               for t in types]
+    changed = True
+    while changed:
+        changed = False
+        for whole, parts in groups:
+            if whole is not None and whole not in shown:
+                continue
+            hidden = sum(sizes[c] for c in parts if c not in shown)
+            if 0 < hidden < minimum:
+                candidates = [c for c in parts if c in shown]
+                if candidates:
+                    shown.discard(min(candidates, key=lambda c: _cell_key(c, sizes)))
+                elif whole is not None:
+                    shown.discard(whole)
+                changed = True
+                break
+
+
+def derivable_small_sets(atoms: Sequence[Atom], shown: Iterable[Cell],
+                         minimum: int) -> list[tuple[Atom, ...]]:
+    """Every set of atoms holding 1 to minimum - 1 respondents whose sum can be worked
+    out from the partnerships' sums and the shown cells' sums; [()] when too many
+    subsets would have to be tried to be sure."""
+    atoms = [a for a in atoms if a.n > 0]
+    generators: list[list[int]] = []
+    by_partnership: dict[int, list[int]] = defaultdict(list)
+    by_cell: dict[Cell, list[int]] = defaultdict(list)
+    for index, a in enumerate(atoms):
+        by_partnership[a.partnership].append(index)
+        by_cell[a.board, a.partner_type].append(index)
+        by_cell[STATE_SCOPE, a.partner_type].append(index)
+    generators += by_partnership.values()
+    generators += [by_cell[c] for c in shown if c in by_cell]
+    small = [i for i, a in enumerate(atoms) if a.n < minimum]
+    if not small:
+        return []
+    signatures = _signatures(len(atoms), generators)
+    found: list[tuple[Atom, ...]] = []
+    tried = 0
+    stack: list[tuple[int, int, np.ndarray, tuple[int, ...]]] = [
+        (-1, 0, np.zeros(signatures.shape[1], dtype=np.int64), ())]
+    while stack:
+        last, total, summed, chosen = stack.pop()
+        for position in range(last + 1, len(small)):
+            index = small[position]
+            size = total + atoms[index].n
+            if size >= minimum:
+                continue
+            tried += 1
+            if tried > _BUDGET:
+                return [()]
+            combined = (summed + signatures[index]) % _PRIME
+            subset = (*chosen, index)
+            if not combined.any():
+                found.append(tuple(atoms[i] for i in subset))
+            stack.append((position, size, combined, subset))
+    return found
+
+
+def _signatures(count: int, generators: list[list[int]]) -> np.ndarray:
+    """Per atom, its coordinates against a basis of the vectors orthogonal to every
+    generator (mod a prime): a set's sum is derivable when its coordinates add to 0."""
+    matrix = np.zeros((len(generators), count), dtype=np.int64)
+    for row, members in enumerate(generators):
+        matrix[row, members] = 1
+    pivots: list[int] = []
+    rank = 0
+    for column in range(count):
+        if rank == len(matrix):
+            break
+        nonzero = np.nonzero(matrix[rank:, column])[0]
+        if not len(nonzero):
+            continue
+        pivot = rank + int(nonzero[0])
+        matrix[[rank, pivot]] = matrix[[pivot, rank]]
+        inverse = pow(int(matrix[rank, column]), _PRIME - 2, _PRIME)
+        matrix[rank] = (matrix[rank] * inverse) % _PRIME
+        factors = matrix[:, column].copy()
+        factors[rank] = 0
+        matrix = (matrix - np.outer(factors, matrix[rank]) % _PRIME) % _PRIME
+        pivots.append(column)
+        rank += 1
+    free = [c for c in range(count) if c not in set(pivots)]
+    signatures = np.zeros((count, len(free)), dtype=np.int64)
+    for j, column in enumerate(free):
+        signatures[column, j] = 1
+    for i, column in enumerate(pivots):
+        signatures[column] = (-matrix[i, free]) % _PRIME
+    return signatures
+
+
+# --- progress, for board leads while a cycle is open -----------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnershipProgress:
+    """Response progress of one partnership: counts only, never a figure."""
+
+    partnership_id: int
+    label: str
+    invited: int
+    in_progress: int
+    responded: int
+
+
+def progress(results: CycleResults, board_code: str) -> list[PartnershipProgress]:
+    """Invited, in progress and submitted per partnership of a board (rule 4's allowance)."""
+    return sorted(
+        (PartnershipProgress(p.partnership_id or 0, p.label, p.invited, p.in_progress,
+                             p.responded)
+         for p in results.partnerships if p.board_code == board_code),
+        key=lambda p: p.label.casefold())
