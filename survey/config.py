@@ -31,6 +31,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # Dates and times are stored in UTC and shown in this zone.
         "TIMEZONE": _timezone(os.environ.get("SURVEY_TIMEZONE", "America/New_York")),
         "MAIL_FROM": os.environ.get("SURVEY_MAIL_FROM", "sector-survey@localhost"),
+        # Proxies in front of the app whose X-Forwarded-* headers are believed (0: none).
+        "TRUSTED_PROXIES": _trusted_proxies(os.environ.get("SURVEY_TRUSTED_PROXIES", "0")),
         "MAX_CONTENT_LENGTH": MAX_UPLOAD_BYTES,
         "COMMENT_MAX_LENGTH": COMMENT_MAX_LENGTH,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -59,6 +61,15 @@ def _timezone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"SURVEY_TIMEZONE: unknown time zone {name!r}") from None
     return name
+
+
+def _trusted_proxies(value: str) -> int:
+    """How many proxy hops to trust: a whole number from 0, or a clear error at start-up."""
+    text = value.strip() or "0"
+    if not text.isdigit() or int(text) > 10:
+        raise ValueError(f"SURVEY_TRUSTED_PROXIES must be a whole number from 0 to 10, "
+                         f"not {value!r}")
+    return int(text)
 
 
 def _is_development(base_url: str) -> bool:

@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 
 from survey import create_app
 from survey.db import db
-from survey.models import User, utcnow
-from survey.services import accounts
-from survey.web.auth import AddressLimiter
+from survey.models import LoginThrottle, User, utcnow
+from survey.services import accounts, login_limits
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import make_board
 
@@ -106,45 +105,43 @@ def test_deactivated_account_cannot_sign_in(session, client, auth):
 # --- throttling ------
 
 
-def test_repeated_failures_lock_the_account_even_for_the_right_password(session, client, auth):
+def test_repeated_failures_slow_down_that_email_even_for_the_right_password(session, client,
+                                                                            auth):
     add_user(session, "state@example.org")
-    for _ in range(accounts.FREE_ATTEMPTS):
+    for _ in range(login_limits.FREE_ATTEMPTS):
         assert "Email or password is wrong." in body(auth.login("state@example.org", "guess 1234"))
     response = auth.login("state@example.org", PASSWORD)
-    assert "Too many failed attempts; try again in 1 minute." in body(response)
+    assert response.status_code == 429
+    assert "Too many failed attempts; try again in 15 seconds." in body(response)
     assert not signed_in(client)
-    user = accounts.find_user(session, "state@example.org")
-    session.refresh(user)
-    assert user.failed_logins == accounts.FREE_ATTEMPTS
 
-    # Once the lock has passed, the right password works and the count starts again.
-    user.locked_until = utcnow() - dt.timedelta(seconds=1)
+    # Once the delay has passed, the right password works and the count starts again.
+    row = session.execute(select(LoginThrottle).where(LoginThrottle.key == login_limits.pair_key(
+        "state@example.org", "127.0.0.1"))).scalar_one()
+    assert row.failures == login_limits.FREE_ATTEMPTS
+    row.blocked_until = utcnow() - dt.timedelta(seconds=1)
     session.commit()
     assert auth.login("state@example.org", PASSWORD).status_code == 302
-    session.refresh(user)
-    assert user.failed_logins == 0 and user.locked_until is None
+    session.expire_all()
+    assert session.execute(select(func.count(LoginThrottle.id)).where(
+        LoginThrottle.key.startswith("pair:"))).scalar_one() == 0
 
 
-def test_each_further_failure_doubles_the_lock(session):
+def test_each_further_failure_doubles_the_delay_up_to_a_cap(session):
     user = add_user(session, "state@example.org")
     now = utcnow()
-    for _ in range(accounts.FREE_ATTEMPTS + 2):
-        user.locked_until = None  # pretend each lock has passed
-        assert accounts.authenticate(session, user.email, "wrong password", now=now) is None
-    with pytest.raises(accounts.AccountLocked) as locked:
-        accounts.authenticate(session, user.email, PASSWORD, now=now)
-    assert str(locked.value) == "Too many failed attempts; try again in 4 minutes."
-    assert accounts.lock_minutes(100) == accounts.MAX_LOCK_MINUTES
-
-
-def test_many_failures_from_one_address_get_429(app, session, client, auth):
-    add_user(session, "state@example.org")
-    app.extensions["survey_login_limiter"] = AddressLimiter(limit=3)
-    for n in range(3):
-        auth.login(f"someone{n}@example.org", "wrong password")
-    response = auth.login("state@example.org", PASSWORD)
-    assert response.status_code == 429
-    assert not signed_in(client)
+    waits = []
+    for _ in range(login_limits.FREE_ATTEMPTS + 2):
+        assert accounts.authenticate(session, user.email, "wrong password", "10.0.0.9",
+                                     now=now) is None
+        throttled = login_limits.check(session, user.email, "10.0.0.9", now)
+        waits.append(throttled.wait.total_seconds() if throttled else 0)
+        now += throttled.wait if throttled else dt.timedelta(0)  # wait it out each time
+    assert waits == [0, 0, 0, 0, 15, 30, 60]
+    assert login_limits.delay_after(100) == login_limits.MAX_DELAY
+    with pytest.raises(accounts.LoginThrottled, match="try again in 60 seconds"):
+        accounts.authenticate(session, user.email, PASSWORD, "10.0.0.9", now=now - dt.timedelta(
+            seconds=60))
 
 
 # --- signing out and passwords ------

@@ -6,9 +6,18 @@ import dataclasses
 import re
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from reports import charts, sample
 from reports.charts import base
+from survey import create_app
+from survey.config import load_config
+from survey.db import db
+from survey.models import LoginThrottle, StaffSession
+from survey.services import accounts, login_limits
+from tests.conftest import CSRF_RE
 
 # --- item 4: a "$" in a name is a dollar sign, not maths ------
 
@@ -56,3 +65,193 @@ def test_dollar_names_appear_literally_in_the_heatmap_and_sector_comparison(doll
     assert any(r"$\frac{X9}$" in text for text in boards)
     sectors = svg_texts(charts.sector_comparison(results).svg())
     assert any(text.startswith("X10 $x^2$ $$ ") for text in sectors)
+
+
+# --- item 5: login limits per email and address, the same answer for every email ------
+
+PASSWORD = "correct horse battery"
+
+
+def add_staff(app: Flask, email: str, role: str = "admin") -> int:
+    with app.app_context():
+        user = accounts.create_user(db.session, email, PASSWORD, role)
+        db.session.commit()
+        return user.id
+
+
+def login_from(client: FlaskClient, address: str, email: str, password: str = PASSWORD,
+               headers: dict[str, str] | None = None):
+    """Post the real login form as a client at this address."""
+    environ = {"REMOTE_ADDR": address}
+    page = client.get("/login", environ_base=environ, headers=headers)
+    token = CSRF_RE.search(page.get_data(as_text=True))[1]
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token},
+                       environ_base=environ, headers=headers)
+
+
+def answer_text(response, email: str) -> str:
+    """The page without its CSRF token and the typed email, to compare two answers."""
+    return CSRF_RE.sub("", response.get_data(as_text=True)).replace(email, "EMAIL")
+
+
+def test_a_stranger_cannot_lock_the_administrator_out(app):
+    add_staff(app, "admin@example.org")
+    stranger = app.test_client()
+    for _ in range(login_limits.FREE_ATTEMPTS + 3):
+        login_from(stranger, "198.51.100.7", "admin@example.org", "guess guess")
+    refused = login_from(stranger, "198.51.100.7", "admin@example.org")
+    assert refused.status_code == 429, "the stranger's address is slowed down"
+    # The administrator, from their own address, signs in at once.
+    response = login_from(app.test_client(), "10.1.2.3", "admin@example.org")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_unknown_email_wrong_password_and_slowed_account_answer_alike(app):
+    add_staff(app, "admin@example.org")
+    client = app.test_client()
+    wrong = login_from(client, "10.0.0.1", "admin@example.org", "guess guess")
+    unknown = login_from(client, "10.0.0.1", "nobody@example.org", "guess guess")
+    assert (wrong.status_code, answer_text(wrong, "admin@example.org")) == (
+        unknown.status_code, answer_text(unknown, "nobody@example.org"))
+    for _ in range(login_limits.FREE_ATTEMPTS):
+        login_from(client, "10.0.0.1", "admin@example.org", "guess guess")
+        login_from(client, "10.0.0.1", "nobody@example.org", "guess guess")
+    slowed = login_from(client, "10.0.0.1", "admin@example.org", "guess guess")
+    slowed_unknown = login_from(client, "10.0.0.1", "nobody@example.org", "guess guess")
+    assert slowed.status_code == slowed_unknown.status_code == 429
+    assert answer_text(slowed, "admin@example.org") == answer_text(
+        slowed_unknown, "nobody@example.org")
+
+
+def test_every_sign_in_path_runs_exactly_one_password_hash(app, monkeypatch):
+    add_staff(app, "admin@example.org")
+    with app.app_context():
+        accounts.deactivate_user(db.session, accounts.create_user(
+            db.session, "gone@example.org", PASSWORD, "state"))
+        db.session.commit()
+    calls: list[str] = []
+    real = accounts.check_password_hash
+
+    def counting(stored: str, password: str) -> bool:
+        calls.append(stored)
+        return real(stored, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", counting)
+    client = app.test_client()
+    for _ in range(login_limits.FREE_ATTEMPTS):  # slow down one unknown email first
+        login_from(client, "10.0.0.2", "slowed@example.org", "guess guess")
+    cases = [("admin@example.org", PASSWORD, 302), ("admin@example.org", "guess guess", 422),
+             ("nobody@example.org", PASSWORD, 422), ("gone@example.org", PASSWORD, 422),
+             ("slowed@example.org", PASSWORD, 429)]
+    for email, password, status in cases:
+        calls.clear()
+        assert login_from(app.test_client(), "10.0.0.2", email, password).status_code == status
+        assert len(calls) == 1, f"{email}: {len(calls)} hashes"
+        assert calls[0].startswith("scrypt:"), "the dummy hash costs what a real one does"
+
+
+def test_many_failures_from_one_address_refuse_that_address_only(app, monkeypatch):
+    monkeypatch.setattr(login_limits, "ADDRESS_LIMIT", 4)
+    add_staff(app, "admin@example.org")
+    client = app.test_client()
+    for n in range(4):
+        login_from(client, "192.0.2.50", f"someone{n}@example.org", "guess guess")
+    refused = login_from(client, "192.0.2.50", "admin@example.org")
+    assert refused.status_code == 429
+    assert "Too many failed attempts; try again in" in refused.get_data(as_text=True)
+    assert login_from(client, "192.0.2.51", "admin@example.org").status_code == 302
+
+
+def test_limits_are_shared_by_every_process(app, database_url, tmp_path, monkeypatch):
+    add_staff(app, "admin@example.org")
+    for _ in range(login_limits.FREE_ATTEMPTS):
+        login_from(app.test_client(), "10.9.9.9", "admin@example.org", "guess guess")
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path / "other"))
+    other = create_app({"TESTING": True, "DATABASE_URL": database_url,
+                        "SECRET_KEY": "test-secret-key", "BASE_URL": "http://survey.test"})
+    # A second app is a second engine on the same database, as a second worker would be.
+    assert login_from(other.test_client(), "10.9.9.9", "admin@example.org").status_code == 429
+
+
+# --- SPEC 14: behind a proxy ------
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxies(app):
+    add_staff(app, "admin@example.org")
+    for _ in range(login_limits.FREE_ATTEMPTS):
+        login_from(app.test_client(), "10.0.0.1", "admin@example.org", "guess guess",
+                   headers={"X-Forwarded-For": "203.0.113.5"})
+    # Claiming another client address changes nothing: the limit is on 10.0.0.1.
+    response = login_from(app.test_client(), "10.0.0.1", "admin@example.org",
+                          headers={"X-Forwarded-For": "203.0.113.99"})
+    assert response.status_code == 429
+
+
+def test_behind_a_trusted_proxy_limits_apply_per_client(app):
+    app.config["TRUSTED_PROXIES"] = 1
+    from survey import trust_proxies
+
+    trust_proxies(app)
+    add_staff(app, "admin@example.org")
+    proxy = "10.0.0.1"  # every request arrives from the proxy
+    for _ in range(login_limits.FREE_ATTEMPTS):
+        login_from(app.test_client(), proxy, "admin@example.org", "guess guess",
+                   headers={"X-Forwarded-For": "203.0.113.5"})
+    slowed = login_from(app.test_client(), proxy, "admin@example.org",
+                        headers={"X-Forwarded-For": "203.0.113.5"})
+    assert slowed.status_code == 429
+    other = login_from(app.test_client(), proxy, "admin@example.org",
+                       headers={"X-Forwarded-For": "203.0.113.6"})
+    assert other.status_code == 302
+    with app.app_context():
+        keys = set(db.session.execute(select(LoginThrottle.key)).scalars())
+    assert login_limits.address_key("203.0.113.5") in keys
+    assert login_limits.address_key(proxy) not in keys
+
+
+def test_trusted_proxies_setting_is_checked(monkeypatch, tmp_path):
+    monkeypatch.setenv("SURVEY_TRUSTED_PROXIES", "two")
+    with pytest.raises(ValueError, match="SURVEY_TRUSTED_PROXIES must be a whole number"):
+        load_config(str(tmp_path))
+    monkeypatch.setenv("SURVEY_TRUSTED_PROXIES", "2")
+    assert load_config(str(tmp_path))["TRUSTED_PROXIES"] == 2
+    monkeypatch.delenv("SURVEY_TRUSTED_PROXIES")
+    assert load_config(str(tmp_path))["TRUSTED_PROXIES"] == 0
+
+
+# --- item 7: logout ends the session on the server ------
+
+
+def test_a_copied_cookie_is_dead_after_logout(app):
+    add_staff(app, "admin@example.org")
+    client = app.test_client()
+    assert login_from(client, "127.0.0.1", "admin@example.org").status_code == 302
+    stolen = client.get_cookie("session").value
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    assert thief.get("/admin/users").status_code == 200, "the copy works while signed in"
+
+    token = CSRF_RE.search(client.get("/account/password").get_data(as_text=True))[1]
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    replay = app.test_client()
+    replay.set_cookie("session", stolen)
+    response = replay.get("/admin/users")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    with app.app_context():
+        rows = db.session.execute(select(StaffSession)).scalars().all()
+        assert len(rows) == 1 and rows[0].revoked_at is not None
+
+
+def test_a_password_reset_ends_every_session_of_the_account(app):
+    user_id = add_staff(app, "lead@example.org", "state")
+    clients = [app.test_client(), app.test_client()]
+    for client in clients:
+        assert login_from(client, "127.0.0.1", "lead@example.org").status_code == 302
+    result = app.test_cli_runner().invoke(args=["user", "reset", "lead@example.org"])
+    assert result.exit_code == 0
+    for client in clients:
+        assert client.get("/account/password").status_code == 302
+    with app.app_context():
+        sessions = db.session.execute(
+            select(StaffSession).where(StaffSession.user_id == user_id)).scalars().all()
+        assert len(sessions) == 2 and all(s.revoked_at is not None for s in sessions)

@@ -1,25 +1,24 @@
-"""Staff accounts: creating users, signing in with throttling, password changes."""
+"""Staff accounts: creating users, signing in with throttling, sessions, password changes."""
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
+import hashlib
 import secrets
+from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import func, select
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from survey.models import Board, BoardStatus, Role, User, utcnow
+from survey.models import Board, BoardStatus, Role, StaffSession, User, utcnow
+from survey.services import login_limits
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
-FREE_ATTEMPTS = 5  # failures allowed before the account locks
-FIRST_LOCK_MINUTES = 1
-MAX_LOCK_MINUTES = 60
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SESSION_TOKEN_BYTES = 32
 ROLE_LABELS = {Role.ADMIN: "Administrator", Role.STATE: "State staff", Role.BOARD: "Board lead"}
 
 
@@ -27,18 +26,30 @@ class AccountError(ValueError):
     """A request about accounts that cannot be done; the message is for the user."""
 
 
-class AccountLocked(Exception):
-    """Sign-in refused without checking the password: too many recent failures."""
+class LoginThrottled(Exception):
+    """Sign-in refused for now (too many recent failures); the same for every email."""
 
-    def __init__(self, minutes: int) -> None:
-        self.minutes = minutes
-        unit = "minute" if minutes == 1 else "minutes"
-        super().__init__(f"Too many failed attempts; try again in {minutes} {unit}.")
+    def __init__(self, throttled: login_limits.Throttled) -> None:
+        self.throttled = throttled
+        super().__init__(throttled.message)
 
 
 def normalise_email(email: str) -> str:
     """An email address as stored: trimmed and lower-case."""
     return email.strip().lower()
+
+
+def checked_email(email: str) -> str:
+    """A deliverable-looking address (email-validator's syntax rules), normalised; else
+    AccountError with the reason. No DNS lookup: rosters are entered offline too."""
+    typed = email.strip()
+    if not typed:
+        raise AccountError("An empty address is not an email address.")
+    try:
+        valid = validate_email(typed, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise AccountError(f"{typed[:100]} is not an email address: {exc}") from None
+    return normalise_email(valid.normalized)
 
 
 def hash_password(password: str) -> str:
@@ -70,9 +81,7 @@ def create_user(
     session: Session, email: str, password: str, role: str, board: Board | None = None
 ) -> User:
     """Add a staff account; a board lead needs a board, other roles must not have one."""
-    email = normalise_email(email)
-    if not EMAIL_RE.match(email) or len(email) > 320:
-        raise AccountError(f"{email or 'An empty address'} is not an email address.")
+    email = checked_email(email)
     if role not in {r.value for r in Role}:
         raise AccountError(f"Unknown role {role!r}: use admin, state or board.")
     if role == Role.BOARD and board is None:
@@ -96,44 +105,101 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+@dataclass(frozen=True)
+class SignInAttempt:
+    """A checked sign-in, before its outcome is written: `user` is set only when right."""
+
+    email: str
+    address: str
+    user: User | None
+    throttled: login_limits.Throttled | None
+    at: dt.datetime
 
 
-def lock_minutes(failed_logins: int) -> int:
-    """How long an account locks after this many consecutive failures (doubling, capped)."""
-    if failed_logins < FREE_ATTEMPTS:
-        return 0
-    return min(MAX_LOCK_MINUTES, FIRST_LOCK_MINUTES * 2 ** (failed_logins - FREE_ATTEMPTS))
+def check_credentials(
+    session: Session, email: str, password: str, address: str = "-",
+    now: dt.datetime | None = None,
+) -> SignInAttempt:
+    """Check a sign-in by reading only (no write lock held during the slow hash).
+
+    Every path runs exactly one password hash (a dummy one for an unknown or disabled
+    account, or while throttled), so none answers faster than another; the limits are
+    per email and address (see login_limits), so nothing reveals whether an account
+    exists and no one can lock an account out from elsewhere.
+    """
+    now = now or utcnow()
+    throttled = login_limits.check(session, email, address, now)
+    user = find_user(session, email)
+    usable = throttled is None and user is not None and user.active
+    right = check_password_hash(user.password_hash if usable and user else _dummy_hash(),
+                                password)
+    return SignInAttempt(email, address, user if usable and right else None, throttled, now)
+
+
+def settle(session: Session, attempt: SignInAttempt) -> User | None:
+    """Write a checked sign-in's outcome: the account it opens, or None after counting the
+    failure; raises LoginThrottled (and writes nothing) while the email or address waits."""
+    if attempt.throttled is not None:
+        raise LoginThrottled(attempt.throttled)
+    if attempt.user is None:
+        login_limits.failed(session, attempt.email, attempt.address, attempt.at)
+        return None
+    login_limits.succeeded(session, attempt.email, attempt.address)
+    return attempt.user
 
 
 def authenticate(
-    session: Session, email: str, password: str, now: dt.datetime | None = None
+    session: Session, email: str, password: str, address: str = "-",
+    now: dt.datetime | None = None,
 ) -> User | None:
-    """The active account these credentials open, or None; raises AccountLocked.
+    """check_credentials then settle, in the caller's transaction (for the CLI and tests)."""
+    return settle(session, check_credentials(session, email, password, address, now))
 
-    Failures are counted on the account; after FREE_ATTEMPTS of them the account locks
-    for a growing delay, during which the password is not even checked.
-    """
-    now = now or utcnow()
-    user = find_user(session, email)
-    if user is None or not user.active:
-        check_password_hash(_dummy_hash(), password)  # about as slow as a real check
-        return None
-    if user.locked_until is not None and _aware(user.locked_until) > now:
-        remaining = (_aware(user.locked_until) - now).total_seconds() / 60
-        raise AccountLocked(max(1, math.ceil(remaining)))
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        minutes = lock_minutes(user.failed_logins)
-        user.locked_until = now + dt.timedelta(minutes=minutes) if minutes else None
-        session.flush()
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
+
+# --- server-side staff sessions ------
+
+
+def hash_session_token(token: str) -> str:
+    """The stored form of a staff session token (sha256 hex)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_session(session: Session, user: User) -> str:
+    """Record a new signed-in session for the account; the token goes in its cookie only."""
+    token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
+    session.add(StaffSession(user_id=user.id, token_hash=hash_session_token(token),
+                             created_at=utcnow()))
     session.flush()
-    return user
+    return token
+
+
+def session_user(session: Session, user_id: int, token: str | None) -> User | None:
+    """The active account whose unrevoked session this token is, or None."""
+    if not token or len(token) > 100:
+        return None
+    return session.execute(
+        select(User).join(StaffSession, StaffSession.user_id == User.id).where(
+            User.id == user_id, User.active, StaffSession.revoked_at.is_(None),
+            StaffSession.token_hash == hash_session_token(token))
+    ).scalar_one_or_none()
+
+
+def end_session(session: Session, token: str | None) -> None:
+    """Revoke one session (sign-out); an unknown token changes nothing."""
+    if token:
+        session.execute(update(StaffSession).where(
+            StaffSession.token_hash == hash_session_token(token),
+            StaffSession.revoked_at.is_(None)).values(revoked_at=utcnow())
+            .execution_options(synchronize_session=False))
+        session.flush()
+
+
+def end_all_sessions(session: Session, user: User) -> None:
+    """Revoke every session of the account (password set or reset, deactivation)."""
+    session.execute(update(StaffSession).where(
+        StaffSession.user_id == user.id, StaffSession.revoked_at.is_(None)
+    ).values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+    session.flush()
 
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:
@@ -163,7 +229,7 @@ def _set_password(session: Session, user: User, password: str) -> None:
     user.session_version = (user.session_version or 1) + 1
     user.failed_logins = 0
     user.locked_until = None
-    session.flush()
+    end_all_sessions(session, user)
 
 
 def deactivate_user(session: Session, user: User) -> None:
@@ -176,7 +242,7 @@ def deactivate_user(session: Session, user: User) -> None:
             raise AccountError("The last active administrator cannot be deactivated.")
     user.active = False
     user.session_version = (user.session_version or 1) + 1
-    session.flush()
+    end_all_sessions(session, user)
 
 
 def reactivate_user(session: Session, user: User) -> None:

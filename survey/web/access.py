@@ -6,14 +6,15 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort
+from flask import Flask, abort, session
 from flask_login import LoginManager, UserMixin, current_user
-from sqlalchemy import select
 
 from survey.db import db
 from survey.models import Role, User
+from survey.services.accounts import session_user
 
 login_manager = LoginManager()
+SESSION_TOKEN_KEY = "staff_session"  # the cookie's server-side session token (staff_sessions)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -54,8 +55,10 @@ def _load_user(session_id: str) -> StaffUser | None:
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.execute(select(User).where(User.id == int(user_id))).scalar_one_or_none()
-    if user is None or not user.active or user.session_version != int(version):
+    # Only a session recorded at sign-in and not yet revoked (logout, password reset)
+    # opens pages: a copied cookie dies with the session it copied.
+    user = session_user(db.session, int(user_id), session.get(SESSION_TOKEN_KEY))
+    if user is None or user.session_version != int(version):
         return None
     return StaffUser(user, user.board.code if user.board else None)
 

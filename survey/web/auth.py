@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -23,46 +18,15 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from survey.db import db
+from survey.db import db, writes_late
 from survey.models import User
 from survey.services import accounts
-from survey.web.access import StaffUser, staff_required
+from survey.web.access import SESSION_TOKEN_KEY, StaffUser, staff_required
 from survey.web.staff_forms import LoginForm, PasswordChangeForm
 
 bp = Blueprint("auth", __name__)
 
 WRONG_CREDENTIALS = "Email or password is wrong."
-
-
-class AddressLimiter:
-    """Failed sign-ins per client address in a sliding window (in memory, per process)."""
-
-    def __init__(self, limit: int = 20, window_seconds: float = 600) -> None:
-        self.limit = limit
-        self.window = window_seconds
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, address: str, now: float) -> deque[float]:
-        failures = self._failures[address]
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
-
-    def blocked(self, address: str) -> bool:
-        """True when this address has failed too often lately."""
-        with self._lock:
-            return len(self._recent(address, time.monotonic())) >= self.limit
-
-    def failed(self, address: str) -> None:
-        """Count one failed sign-in from this address."""
-        with self._lock:
-            self._recent(address, time.monotonic()).append(time.monotonic())
-
-
-def address_limiter() -> AddressLimiter:
-    """The app's limiter (one per app, so tests do not share counts)."""
-    return current_app.extensions.setdefault("survey_login_limiter", AddressLimiter())
 
 
 def safe_next(target: str | None) -> str | None:
@@ -83,13 +47,21 @@ def fresh_session() -> None:
     g.pop("csrf_token", None)
 
 
-def sign_in(user: User) -> None:
-    """Start a fresh session for this account."""
+def sign_in(user: User, token: str) -> None:
+    """Start a fresh cookie session for this account's new server-side session `token`."""
+    board_code = user.board.code if user.board else None
     fresh_session()
-    login_user(StaffUser(user, user.board.code if user.board else None))
+    session[SESSION_TOKEN_KEY] = token
+    login_user(StaffUser(user, board_code))
+
+
+def client_address() -> str:
+    """The client's address (the proxy's unless SURVEY_TRUSTED_PROXIES says otherwise)."""
+    return request.remote_addr or "-"
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@writes_late  # the password hash runs before the write lock is taken
 def login() -> Response | str | tuple[str, int]:
     """The sign-in form; on success go to a safe `next` or to the role's start page."""
     form = LoginForm()
@@ -97,28 +69,31 @@ def login() -> Response | str | tuple[str, int]:
         if current_user.is_authenticated:
             return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
         form.next.data = safe_next(request.args.get("next")) or ""
-    problem = None
+    problem, status = None, 200
     if form.validate_on_submit():
-        address = request.remote_addr or "-"
-        if address_limiter().blocked(address):
-            abort(429)
+        attempt = accounts.check_credentials(
+            db.session, form.email.data, form.password.data, client_address())
         try:
-            user = accounts.authenticate(db.session, form.email.data, form.password.data)
-        except accounts.AccountLocked as exc:
-            user, problem = None, str(exc)
-        db.session.commit()  # the failure count (or its reset) is kept either way
-        if user is not None:
-            sign_in(user)
-            return redirect(safe_next(form.next.data) or url_for("main.index"))
-        address_limiter().failed(address)
-        problem = problem or WRONG_CREDENTIALS
-    status = 200 if problem is None and not form.errors else 422
+            with db.writing() as writing:  # the failure count (or its reset) is kept
+                user = accounts.settle(writing, attempt)
+                token = accounts.start_session(writing, user) if user else ""
+        except accounts.LoginThrottled as exc:
+            problem, status = str(exc), 429
+        else:
+            if user is not None:
+                sign_in(user, token)
+                return redirect(safe_next(form.next.data) or url_for("main.index"))
+            problem, status = WRONG_CREDENTIALS, 422
+    if form.errors:
+        status = 422
     return render_template("auth/login.html", form=form, problem=problem), status
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Sign out (POST only, with the CSRF token)."""
+    """Sign out (POST only, with the CSRF token): the server-side session ends too."""
+    accounts.end_session(db.session, session.get(SESSION_TOKEN_KEY))
+    db.session.commit()
     logout_user()
     fresh_session()
     flash("You are signed out.", "success")
@@ -142,8 +117,9 @@ def change_password() -> Response | str | tuple[str, int]:
             db.session.rollback()
             problem = str(exc)
         else:
+            token = accounts.start_session(db.session, user)
             db.session.commit()
-            sign_in(user)
+            sign_in(user, token)
             flash("Your password is changed. Other sessions of your account have ended.",
                   "success")
             return redirect(url_for("auth.change_password"))

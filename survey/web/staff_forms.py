@@ -28,17 +28,21 @@ from wtforms.validators import (
 
 from survey.models import PARTNER_TYPE_LABELS
 from survey.services.accounts import (
-    EMAIL_RE,
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
     ROLE_LABELS,
+    AccountError,
+    checked_email,
 )
 
 
 def email_address(form: Any, field: Any) -> None:
-    """A WTForms validator: blank, or something shaped like an email address."""
-    if field.data and not EMAIL_RE.match(field.data.strip()):
-        raise ValidationError("Enter an email address like name@example.org.")
+    """A WTForms validator: blank, or an email address by email-validator's rules."""
+    if field.data and field.data.strip():
+        try:
+            checked_email(field.data)
+        except AccountError:
+            raise ValidationError("Enter an email address like name@example.org.") from None
 
 
 class ActionForm(FlaskForm):
