@@ -47,14 +47,32 @@ def record(session: Session, action: str, target: str = "", actor: str | None = 
 
 
 def events(session: Session, since: dt.datetime | None = None,
-           limit: int | None = None) -> list[AuditEvent]:
-    """Audit events, newest first, optionally since a moment."""
+           limit: int | None = None, action: str | None = None,
+           before: dt.datetime | None = None, offset: int = 0) -> list[AuditEvent]:
+    """Audit events, newest first, optionally since a moment, before another, of one action."""
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if since is not None:
-        query = query.where(AuditEvent.at >= since)
+        query = query.where(AuditEvent.at >= _utc(since))
+    if before is not None:
+        query = query.where(AuditEvent.at < _utc(before))
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if offset:
+        query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return list(session.execute(query).scalars())
+
+
+def actions(session: Session) -> list[str]:
+    """Every action name recorded so far, sorted (for a filter's choices)."""
+    query = select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    return list(session.execute(query).scalars())
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """A moment in UTC (SQLite compares stored UTC times as text, ignoring any zone)."""
+    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _plain(value: Any) -> Any:
