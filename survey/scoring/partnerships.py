@@ -83,12 +83,16 @@ def partnership_scores(session: Session, cycle: Cycle) -> ScoredCycle:
     questionnaire = Questionnaire.from_dict(cycle.content)
     respondents = respondent_element_scores(cycle, questionnaire)
     figures: dict[int, dict[str, Figure]] = defaultdict(dict)
-    for participation_id, key, value, n in session.execute(
-        select(respondents.c.participation_id, respondents.c.element_key,
-               func.avg(respondents.c.score), func.count())
-        .group_by(respondents.c.participation_id, respondents.c.element_key)
+    scores: dict[tuple[int, str], list[float]] = defaultdict(list)
+    for participation_id, key, score in session.execute(
+        select(respondents.c.participation_id, respondents.c.element_key, respondents.c.score)
     ):
-        figures[participation_id][key] = Figure(float(value), n)
+        scores[participation_id, key].append(float(score))
+    # The mean of means is taken here with an exactly rounded sum (fmean), not SQL AVG:
+    # PostgreSQL and SQLite add floats differently, and the same answers must give the
+    # same figures on either (a backup restored into the other kind, SPEC 14).
+    for (participation_id, key), values in scores.items():
+        figures[participation_id][key] = Figure(fmean(values), len(values))
     participations = session.execute(
         select(Participation).where(Participation.cycle_id == cycle.id)
         .order_by(Participation.board_code, Participation.partnership_name,
