@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from survey.models import Board, BoardStatus, Cycle, CycleStatus, Participation, Partnership
+from survey.services import audit
 from survey.services.tabular import ImportProblem, TableRow, row_number
 
 BOARD_COLUMNS = ("code", "name")
@@ -101,6 +102,8 @@ def import_boards(session: Session, rows: Sequence[TableRow]) -> BoardImportSumm
         else:
             unchanged += 1
     session.flush()
+    audit.record(session, "boards.import", f"{len(wanted)} boards", created=created,
+                 renamed=renamed, unchanged=unchanged)
     return BoardImportSummary(created, renamed, unchanged)
 
 
@@ -116,6 +119,7 @@ def create_board(session: Session, code: str, name: str) -> Board:
     board = Board(code=code, name=name)
     session.add(board)
     session.flush()
+    audit.record(session, "board.create", f"board {code}", name=name)
     return board
 
 
@@ -124,9 +128,12 @@ def rename_board(session: Session, board: Board, name: str) -> Board:
     name = " ".join(name.split())
     if not name or len(name) > NAME_MAX:
         raise ImportProblem([f"a board name needs 1 to {NAME_MAX} characters"])
+    before = board.name
     board.name = name
     _refresh_open_participations(session, board)
     session.flush()
+    if before != name:
+        audit.record(session, "board.rename", f"board {board.code}", before=before, after=name)
     return board
 
 
@@ -134,6 +141,8 @@ def retire_board(session: Session, board: Board) -> Board:
     """Retire a board: its partnerships are no longer invited; history is kept."""
     if board.status == BoardStatus.MERGED:
         raise ImportProblem([f"board {board.code} was merged and cannot be retired"])
+    if board.status != BoardStatus.RETIRED:
+        audit.record(session, "board.retire", f"board {board.code}", name=board.name)
     board.status = BoardStatus.RETIRED
     session.flush()
     return board
@@ -143,6 +152,8 @@ def reactivate_board(session: Session, board: Board) -> Board:
     """Undo a retirement."""
     if board.status == BoardStatus.MERGED:
         raise ImportProblem([f"board {board.code} was merged into another board"])
+    if board.status != BoardStatus.ACTIVE:
+        audit.record(session, "board.reactivate", f"board {board.code}", name=board.name)
     board.status = BoardStatus.ACTIVE
     session.flush()
     return board
@@ -174,6 +185,8 @@ def merge_boards(session: Session, source: Board, target: Board) -> int:
     source.status = BoardStatus.MERGED
     source.merged_into = target
     session.flush()
+    audit.record(session, "board.merge", f"board {source.code}", into=target.code,
+                 partnerships_moved=len(partnerships))
     return len(partnerships)
 
 
@@ -191,6 +204,8 @@ def move_partnership(session: Session, partnership: Partnership, board: Board) -
     if clash:
         raise ImportProblem(
             [f"board {board.code} already has a partnership named {partnership.name!r}"])
+    audit.record(session, "partnership.move", f"partnership {partnership.id} {partnership.name}",
+                 source=partnership.board.code, into=board.code)
     partnership.board = board
     session.flush()
     moved = Participation.partnership_id == partnership.id

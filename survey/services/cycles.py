@@ -11,6 +11,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from survey.models import Answer, Cycle, CycleStatus, Invitation, InvitationStatus, utcnow
+from survey.services import audit
 from survey.services.invitations import invitable_members, invitation_for
 from survey.services.tabular import ImportProblem
 
@@ -63,6 +64,8 @@ def create_cycle(
     )
     session.add(cycle)
     session.flush()
+    audit.record(session, "cycle.create", f"cycle {name}", opens_on=opens_on.isoformat(),
+                 closes_on=closes_on.isoformat())
     return cycle
 
 
@@ -79,7 +82,9 @@ def open_cycle(session: Session, cycle: Cycle, questionnaire: Questionnaire) -> 
     already or answers exist: from the first answer on, the snapshot stays frozen.
     Opening an open cycle again only invites members added since.
     """
-    if cycle.status != CycleStatus.OPEN:
+    opening = cycle.status != CycleStatus.OPEN
+    if opening:
+        action = "cycle.reopen" if cycle.status == CycleStatus.CLOSED else "cycle.open"
         if not has_answers(session, cycle):
             cycle.content = questionnaire.to_dict()
             cycle.content_hash = questionnaire.content_hash
@@ -87,7 +92,11 @@ def open_cycle(session: Session, cycle: Cycle, questionnaire: Questionnaire) -> 
         cycle.opened_at = utcnow()
         cycle.closed_at = None
     session.flush()
-    return ensure_invitations(session, cycle)
+    created = ensure_invitations(session, cycle)
+    if opening:
+        audit.record(session, action, f"cycle {cycle.name}", invitations_created=created,
+                     content_hash=cycle.content_hash)
+    return created
 
 
 def ensure_invitations(session: Session, cycle: Cycle, board_code: str | None = None) -> int:
@@ -113,6 +122,7 @@ def close_cycle(session: Session, cycle: Cycle) -> bool:
     if cycle.published_at is None:  # results reach board leads from now on (SPEC 4a rule 4)
         cycle.published_at = cycle.closed_at
     session.flush()
+    audit.record(session, "cycle.close", f"cycle {cycle.name}")
     return True
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from survey.db import db
 from survey.models import Board, Partnership
-from survey.services import boards, mail, rosters
+from survey.services import audit, boards, mail, rosters
 from survey.services.tabular import ImportProblem
 from survey.web.admin.blueprint import (
     Page,
@@ -120,6 +120,9 @@ def partnership_create(code: str) -> Page:
     if form.errors:
         return render_board(board, 422, partnership_form=form)
     partnership = index.get_or_create(board, form.name.data, form.sector.data or "")
+    db.session.flush()
+    audit.record(db.session, "partnership.create", f"partnership {partnership.id} "
+                 f"{partnership.name}", board=board.code, sector=partnership.sector)
     db.session.commit()  # before url_for: the new partnership gets its id here
     flash(f"Partnership {partnership.name} added.", "success")
     return redirect(url_for("admin.partnership_detail", partnership_id=partnership.id))
@@ -160,8 +163,12 @@ def partnership_edit(partnership_id: int) -> Page:
             form.name.errors = ["This board already has a partnership of that name."]
     if form.errors:
         return render_partnership(partnership, 422, edit_form=form)
+    before = {"name": partnership.name, "sector": partnership.sector}
     partnership.name = rosters.clean_text(form.name.data)
     partnership.sector = rosters.clean_text(form.sector.data)
+    audit.record(db.session, "partnership.edit", f"partnership {partnership.id} "
+                 f"{partnership.name}", before=before,
+                 after={"name": partnership.name, "sector": partnership.sector})
     return saved("Partnership saved.", "admin.partnership_detail", partnership_id=partnership_id)
 
 
