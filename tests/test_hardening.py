@@ -16,7 +16,7 @@ from survey import create_app
 from survey.config import load_config
 from survey.db import db
 from survey.models import LoginThrottle, StaffSession
-from survey.services import accounts, login_limits
+from survey.services import accounts, audit, login_limits
 from tests.conftest import CSRF_RE
 
 # --- item 4: a "$" in a name is a dollar sign, not maths ------
@@ -255,3 +255,27 @@ def test_a_password_reset_ends_every_session_of_the_account(app):
         sessions = db.session.execute(
             select(StaffSession).where(StaffSession.user_id == user_id)).scalars().all()
         assert len(sessions) == 2 and all(s.revoked_at is not None for s in sessions)
+
+
+# --- audit: accounts created and reset ------
+
+
+def test_user_create_and_reset_are_audited_with_who_did_them(app):
+    add_staff(app, "admin@example.org")
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["user", "create", "state@example.org", "--role", "state"],
+                            input=PASSWORD + "\n")
+    assert created.exit_code == 0, created.output
+    client = app.test_client()
+    login_from(client, "127.0.0.1", "admin@example.org")
+    with app.app_context():
+        state_id = accounts.find_user(db.session, "state@example.org").id
+    token = CSRF_RE.search(client.get("/admin/users").get_data(as_text=True))[1]
+    assert client.post(f"/admin/users/{state_id}/reset",
+                       data={"csrf_token": token}).status_code == 200
+    with app.app_context():
+        events = [(e.action, e.target, e.actor) for e in audit.events(db.session)
+                  if e.target == "state@example.org"]
+    assert events[0] == ("user.reset", "state@example.org", "admin@example.org")
+    assert events[1][:2] == ("user.create", "state@example.org")
+    assert events[1][2].startswith("cli")

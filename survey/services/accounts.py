@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from survey.models import Board, BoardStatus, Role, StaffSession, User, utcnow
-from survey.services import login_limits
+from survey.services import audit, login_limits
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -97,6 +97,8 @@ def create_user(
                 active=True, failed_logins=0, session_version=1)
     session.add(user)
     session.flush()
+    audit.record(session, "user.create", user.email, role=role,
+                 board=board.code if board is not None else None)
     return user
 
 
@@ -221,6 +223,7 @@ def reset_password(session: Session, user: User) -> str:
     """An administrator's reset: a new random password (returned once); sessions end."""
     password = random_password()
     _set_password(session, user, password)
+    audit.record(session, "user.reset", user.email)
     return password
 
 
@@ -243,6 +246,7 @@ def deactivate_user(session: Session, user: User) -> None:
     user.active = False
     user.session_version = (user.session_version or 1) + 1
     end_all_sessions(session, user)
+    audit.record(session, "user.deactivate", user.email)
 
 
 def reactivate_user(session: Session, user: User) -> None:
@@ -251,3 +255,4 @@ def reactivate_user(session: Session, user: User) -> None:
     user.failed_logins = 0
     user.locked_until = None
     session.flush()
+    audit.record(session, "user.reactivate", user.email)
