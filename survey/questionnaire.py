@@ -12,8 +12,8 @@ import json
 import math
 import os
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,8 @@ SCALE_KEYS = (
 LEVEL_KEYS = ("value", "label", "description", "min_score")
 ELEMENT_FILE_KEYS = ("key", "title", "order", "description", "items")
 ITEM_KEYS = ("code", "text", "levels", "help")
-SNAPSHOT_KEYS = ("scale", "elements")
+SNAPSHOT_KEYS = ("scale", "elements", "translations")
+TRANSLATION_LANGUAGES = ("es",)  # questionnaires/<language>/, text only (SPEC 13)
 
 
 class QuestionnaireError(Exception):
@@ -94,6 +95,8 @@ class Questionnaire:
 
     scale: Scale
     elements: tuple[Element, ...]
+    # Each other language's text (survey.content_translation.Translation), by language code.
+    translations: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @cached_property
     def _elements_by_key(self) -> dict[str, Element]:
@@ -116,8 +119,28 @@ class Questionnaire:
         """Every item, element by element, in questionnaire order."""
         return tuple(item for element in self.elements for item in element.items)
 
+    def localized(self, language: str | None) -> Questionnaire:
+        """This questionnaire in another language (same codes and values), else itself."""
+        translation = self.translations.get(language or "")
+        if not translation:
+            return self
+        cache = self.__dict__.setdefault("_localized", {})
+        if language not in cache:
+            from survey.content_translation import apply_translation
+
+            cache[language] = apply_translation(self, translation)
+        return cache[language]
+
     def to_dict(self) -> dict[str, Any]:
-        """The content as plain JSON-ready data (what `survey questionnaires dump` prints)."""
+        """The content as plain JSON-ready data (what `survey questionnaires dump` prints).
+
+        Translations, when there are any, ride along under "translations" so that a
+        cycle's snapshot keeps the Spanish text it opened with.
+        """
+        extra = {"translations": dict(self.translations)} if self.translations else {}
+        return {**self._english_dict(), **extra}
+
+    def _english_dict(self) -> dict[str, Any]:
         scale = self.scale
         return {
             "scale": {
@@ -177,7 +200,22 @@ class Questionnaire:
                     f"snapshot element #{index + 1}"
                 )
                 sources.append((name, raw))
-        return _assemble(scale, values, sources, problems, from_files=False)
+        english = _assemble(scale, values, sources, problems, from_files=False)
+        translations = data.get("translations") or {}
+        if not isinstance(translations, Mapping):
+            raise QuestionnaireError(["snapshot: 'translations' must be a mapping"])
+        from survey.content_translation import translation_from_snapshot
+
+        checked = {language: translation_from_snapshot(language, text, english, problems)
+                   for language, text in translations.items()}
+        if problems:
+            raise QuestionnaireError(problems)
+        return english.with_translations(checked) if checked else english
+
+    def with_translations(self, translations: Mapping[str, Any]) -> Questionnaire:
+        """The same content carrying these languages' text."""
+        return Questionnaire(scale=self.scale, elements=self.elements,
+                             translations=dict(translations))
 
     @property
     def content_hash(self) -> str:
@@ -226,7 +264,14 @@ def load_questionnaire(folder: str | os.PathLike[str]) -> Questionnaire:
             unreadable.add(path.name)
         else:
             sources.append((path.name, raw))
-    return _assemble(scale, values, sources, problems, from_files=True, unreadable=unreadable)
+    english = _assemble(scale, values, sources, problems, from_files=True, unreadable=unreadable)
+    from survey.content_translation import read_translation
+
+    translations = {language: read_translation(folder, language, english, problems)
+                    for language in TRANSLATION_LANGUAGES if (folder / language).is_dir()}
+    if problems:
+        raise QuestionnaireError(problems)
+    return english.with_translations(translations) if translations else english
 
 
 def _element_files(folder: Path) -> list[Path]:

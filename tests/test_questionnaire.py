@@ -83,8 +83,8 @@ def test_shipped_elements_in_order_with_exact_titles(shipped: Questionnaire) -> 
 def test_shipped_items_have_a_full_rubric(shipped: Questionnaire) -> None:
     for element in shipped.elements:
         assert 5 <= len(element.items) <= 8, element.key
-        for number, item in enumerate(element.items, start=1):
-            assert item.code == f"{element.key}-{number}"
+        for item in element.items:
+            assert re.fullmatch(rf"{element.key}-[1-9][0-9]*", item.code)
             assert item.element_key == element.key
             assert item.text.strip()
             assert [value for value, _ in item.levels] == [1, 2, 3, 4]
@@ -176,7 +176,8 @@ def test_content_hash_changes_when_a_descriptor_changes(
 
 def test_to_dict_has_the_dump_shape(shipped: Questionnaire) -> None:
     data = shipped.to_dict()
-    assert set(data) == {"scale", "elements"}
+    assert set(data) == {"scale", "elements", "translations"}
+    assert set(data["translations"]) == {"es"}
     assert set(data["scale"]) == {
         "levels", "dont_know_label", "not_applicable_label", "min_respondents",
         "change_threshold", "sustained_level",
@@ -197,28 +198,36 @@ def test_round_trip_through_json(shipped: Questionnaire) -> None:
     assert restored == shipped
     assert restored.to_dict() == shipped.to_dict()
     assert restored.content_hash == shipped.content_hash
-    assert restored.item("services-3").help == shipped.item("services-3").help
+    assert restored.item("services-1").help == shipped.item("services-1").help
+    assert restored.localized("es").to_dict() == shipped.localized("es").to_dict()
 
 
 def test_from_dict_validates_like_the_loader(shipped: Questionnaire) -> None:
     snapshot = shipped.to_dict()
+    code = snapshot["elements"][1]["items"][0]["code"]
     del snapshot["elements"][1]["items"][0]["levels"]["2"]
     snapshot["scale"]["min_respondents"] = 1
     with pytest.raises(QuestionnaireError) as caught:
         Questionnaire.from_dict(snapshot)
     text = str(caught.value)
-    assert "vision-1: missing the descriptor for level 2" in text
+    assert f"{code}: missing the descriptor for level 2" in text
     assert "min_respondents" in text and "never be below 3" in text
 
 
 def test_loader_imports_neither_flask_nor_sqlalchemy() -> None:
-    module = Path(__file__).resolve().parent.parent / "survey" / "questionnaire.py"
-    code = (
-        "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('questionnaire', {str(module)!r})\n"
-        "mod = importlib.util.module_from_spec(spec); sys.modules['questionnaire'] = mod\n"
-        "spec.loader.exec_module(mod)\n"
-        f"mod.load_questionnaire({str(SHIPPED)!r})\n"
+    # Both content modules, loaded by path (the survey package itself is a Flask app).
+    package = Path(__file__).resolve().parent.parent / "survey"
+    code = "import importlib.util, sys\n"
+    for name in ("questionnaire", "content_translation"):
+        code += (
+            f"spec = importlib.util.spec_from_file_location('survey.{name}', "
+            f"{str(package / (name + '.py'))!r})\n"
+            f"mod = importlib.util.module_from_spec(spec); sys.modules['survey.{name}'] = mod\n"
+            "spec.loader.exec_module(mod)\n"
+        )
+    code += (
+        f"q = sys.modules['survey.questionnaire'].load_questionnaire({str(SHIPPED)!r})\n"
+        "assert q.localized('es').scale.dont_know_label == 'No sé'\n"
         "assert 'flask' not in sys.modules and 'sqlalchemy' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -340,18 +349,20 @@ def test_missing_item_code(folder: Path) -> None:
     assert problem.startswith("data.yaml: item #2: missing or invalid 'code'")
 
 
-def test_missing_item_text(folder: Path) -> None:
+def test_missing_item_text(shipped: Questionnaire, folder: Path) -> None:
+    code = shipped.element("services").items[1].code
     edit(folder, "services.yaml", lambda d: d["items"][1].pop("text"))
-    assert only_problem(folder) == "services.yaml: services-2: missing or empty 'text'"
+    assert only_problem(folder) == f"services.yaml: {code}: missing or empty 'text'"
 
 
-def test_wrong_level_count_and_missing_descriptor(folder: Path) -> None:
+def test_wrong_level_count_and_missing_descriptor(shipped: Questionnaire, folder: Path) -> None:
+    code = shipped.element("alignment").items[4].code
     edit(folder, "alignment.yaml", lambda d: d["items"][4]["levels"].pop(3))
     problems = problems_of(folder)
     assert problems == [
-        "alignment.yaml: alignment-5: wrong level count: 3 descriptors, "
+        f"alignment.yaml: {code}: wrong level count: 3 descriptors, "
         "the scale has 4 levels (1, 2, 3, 4)",
-        "alignment.yaml: alignment-5: missing the descriptor for level 3",
+        f"alignment.yaml: {code}: missing the descriptor for level 3",
     ]
 
 
@@ -360,17 +371,19 @@ def test_empty_descriptor(folder: Path) -> None:
     assert only_problem(folder) == "data.yaml: data-1: empty descriptor for level 2"
 
 
-def test_extra_level(folder: Path) -> None:
+def test_extra_level(shipped: Questionnaire, folder: Path) -> None:
+    code = shipped.element("vision").items[5].code
     edit(folder, "vision.yaml", lambda d: d["items"][5]["levels"].update({5: "Beyond."}))
     problems = problems_of(folder)
-    assert "vision.yaml: vision-6: extra level 5, not on the scale" in problems
-    assert any(p.startswith("vision.yaml: vision-6: wrong level count: 5") for p in problems)
+    assert f"vision.yaml: {code}: extra level 5, not on the scale" in problems
+    assert any(p.startswith(f"vision.yaml: {code}: wrong level count: 5") for p in problems)
 
 
-def test_levels_not_a_mapping(folder: Path) -> None:
+def test_levels_not_a_mapping(shipped: Questionnaire, folder: Path) -> None:
+    code = shipped.element("data").items[2].code
     edit(folder, "data.yaml", lambda d: d["items"][2].update(levels=["a", "b", "c", "d"]))
     assert only_problem(folder) == (
-        "data.yaml: data-3: 'levels' must map each level value to a descriptor"
+        f"data.yaml: {code}: 'levels' must map each level value to a descriptor"
     )
 
 
@@ -434,6 +447,7 @@ def test_a_three_level_scale_is_accepted_when_items_match(folder: Path) -> None:
     edit(folder, "scale.yaml", lambda d: d.update(levels=d["levels"][:3]))
     for key in ELEMENT_KEYS:
         edit(folder, f"{key}.yaml", lambda d: [item["levels"].pop(4) for item in d["items"]])
+    shutil.rmtree(folder / "es")  # a translation is optional: without one, English only
     questionnaire = load_questionnaire(folder)
     assert questionnaire.scale.values == (1, 2, 3)
     assert questionnaire.scale.stage(4.0).label == "Implementing"
@@ -468,7 +482,8 @@ def test_cli_check_ok(shipped: Questionnaire) -> None:
     result = run(SHIPPED, "check")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (
-        f"questionnaires OK: 6 elements, 36 items, content {shipped.content_hash}"
+        f"questionnaires OK: 6 elements, {len(shipped.items)} items, translated into es, "
+        f"content {shipped.content_hash}"
     )
 
 

@@ -35,7 +35,9 @@ def check_command() -> None:
     questionnaire = _load_or_exit()
     click.echo(
         f"questionnaires OK: {len(questionnaire.elements)} elements, "
-        f"{len(questionnaire.items)} items, content {questionnaire.content_hash}"
+        f"{len(questionnaire.items)} items, "
+        + "".join(f"translated into {language}, " for language in questionnaire.translations)
+        + f"content {questionnaire.content_hash}"
     )
 
 
