@@ -9,11 +9,12 @@ the business cell; its other side is shown only beside a shown business side.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reports.results import STATE_SCOPE, GapResult, PartnerTypeResult, ScaleInfo, Score
@@ -29,14 +30,21 @@ PoolKey = tuple[str, str, str]  # (scope, partner type, element key)
 
 @dataclass
 class Pool:
-    """A running sum of respondent element scores, for pooled means."""
+    """Respondent element scores, for pooled means. Their sum is exactly rounded (fsum),
+    so the figure does not depend on the order rows arrive in or on the database."""
 
-    total: float = 0.0
-    n: int = 0
+    scores: list[float] = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return math.fsum(self.scores)
+
+    @property
+    def n(self) -> int:
+        return len(self.scores)
 
     def add(self, other: Pool) -> None:
-        self.total += other.total
-        self.n += other.n
+        self.scores.extend(other.scores)
 
 
 @dataclass
@@ -52,23 +60,24 @@ def type_pools(session: Session, scored: ScoredCycle) -> TypePools:
     with the cells complementary suppression lets through."""
     minimum = scored.scale.min_respondents
     respondents = respondent_element_scores(scored.cycle, scored.questionnaire)
-    rows = session.execute(
+    grouped: dict[tuple[int, str, str], list[float]] = defaultdict(list)
+    for participation_id, ptype, key, score in session.execute(
         select(respondents.c.participation_id, respondents.c.partner_type,
-               respondents.c.element_key, func.sum(respondents.c.score), func.count())
-        .group_by(respondents.c.participation_id, respondents.c.partner_type,
-                  respondents.c.element_key)
-    )
+               respondents.c.element_key, respondents.c.score)
+    ):
+        grouped[participation_id, ptype, key].append(float(score))
     board_of = {p.participation_id: p.board_code for p in scored.partnerships}
     published = {(p.participation_id, key) for p in scored.partnerships
                  for key, f in p.elements.items() if disclosure.published(f.n, minimum)}
     pools = TypePools()
     atoms: dict[str, list[disclosure.Atom]] = defaultdict(list)
-    for participation_id, ptype, key, total, n in rows:
+    for (participation_id, ptype, key), scores in sorted(grouped.items()):
+        n = len(scores)
         if (participation_id, key) not in published:
             continue
         board = board_of[participation_id]
         for scope in (STATE_SCOPE, board):
-            pools.sums[scope, ptype, key].add(Pool(float(total), n))
+            pools.sums[scope, ptype, key].add(Pool(scores))
         atoms[key].append(disclosure.Atom(participation_id, board, ptype, n))
     pools.shown = {key: disclosure.publishable_cells(atoms[key], minimum)
                    for key in scored.element_keys}
