@@ -19,10 +19,10 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from reports.results import OVERALL, ChangeResult, CycleResults, PlanRow
+from survey import disclosure
 from survey.models import (
     Board,
     Cycle,
-    CycleStatus,
     Participation,
     Partnership,
     PlanChange,
@@ -96,8 +96,8 @@ def input_problems(key: str, title: str, value: PlanInput) -> list[tuple[str, st
 
 
 def is_published(cycle: Cycle) -> bool:
-    """True once a cycle's results are out: closed, or published before (and reopened)."""
-    return cycle.published_at is not None or cycle.status == CycleStatus.CLOSED
+    """True once a cycle's results are out (survey.disclosure: first closed)."""
+    return disclosure.is_published(cycle)
 
 
 def element_titles(cycle: Cycle) -> dict[str, str]:

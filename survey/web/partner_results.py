@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from survey import abort_with
+from survey import abort_with, disclosure
 from survey.db import db
 from survey.services import dashboard_data, plans
 from survey.web import chart_cache
@@ -28,7 +28,9 @@ def results(token: str) -> str:
         abort_with(404, f"Your partnership's results appear here once the cycle closes on "
                         f"{long_date(cycle.closes_on)}.")
     participation = survey.participation
-    figures = chart_cache.results_for(db.session, cycle, participation.board_code)
+    figures = disclosure.for_viewer(
+        chart_cache.results_for(db.session, cycle, participation.board_code), cycle,
+        disclosure.Viewer.steward())  # published: as every board's lead sees it
     partnership = dashboard_data.find_partnership(figures, participation.partnership_id)
     page = dashboard_data.partnership_page(figures, participation.partnership_id)
     return render_template(

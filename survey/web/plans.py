@@ -28,7 +28,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from survey import csrf
+from survey import csrf, disclosure
 from survey.db import db
 from survey.models import Cycle, Partnership
 from survey.services import dashboard_data, plans
@@ -151,7 +151,9 @@ def render_plan(choice: dashboard_data.CycleChoice, cycle: Cycle,
     """The plan page: suggestions, the form (with any errors) and the history."""
     boards_id = int((request.view_args or {}).get("id", 0))
     published = plans.is_published(cycle)
-    results = chart_cache.results_for(db.session, cycle, boards.for_results) if published else None
+    results = (disclosure.for_viewer(chart_cache.results_for(db.session, cycle, boards.for_results),
+                                     cycle, disclosure.Viewer.of(current_user), boards_id)
+               if published else None)
     partnership = dashboard_data.find_partnership(results, boards_id) if results else None
     history = sorted(((entry.element_key, change) for entry in saved.values()
                       for change in entry.changes),
