@@ -107,4 +107,32 @@ def charts_command(directory: Path, cycle_name: str, board_code: str | None) -> 
                f"charts.md (titles, descriptions, data) to {directory}: {_scope(results)}")
 
 
-COMMANDS = [export_command, charts_command]
+@click.command("report")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@CYCLE_OPTION
+@BOARD_OPTION
+@with_appcontext
+def report_command(file: Path, cycle_name: str, board_code: str | None) -> None:
+    """Write the maturity report (SPEC 12) of a cycle, the state's or one board's, as PDF.
+
+    An open cycle's report is marked provisional on every page.
+    """
+    if file.suffix.lower() != ".pdf":
+        raise click.ClickException(f"{file} does not end in .pdf")
+    if not file.parent.is_dir():
+        raise click.ClickException(f"folder does not exist: {file.parent}")
+    results = load_results(cycle_name, board_code)
+    if board_code and not any(p.board_code == board_code for p in results.partnerships):
+        raise click.ClickException(f"board {board_code} has no partnerships in cycle "
+                                   f"{cycle_name}")
+    from reports.report_pdf import build_report
+    from survey.services.plans import with_plans
+
+    cycle = cycle_by_name(db.session, cycle_name)
+    assert cycle is not None  # load_results checked it
+    write_atomically(file, build_report(with_plans(results, db.session, cycle)))
+    note = " (provisional: the cycle is open)" if results.cycle_status == "open" else ""
+    click.echo(f"wrote {file}: maturity report, {_scope(results)}{note}")
+
+
+COMMANDS = [export_command, charts_command, report_command]
