@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, g
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -58,6 +59,15 @@ def writes_late(view: V) -> V:
 def takes_lock_early(view: Callable[..., Any] | None) -> bool:
     """False for a view marked ``@writes_late``: its request starts without the write lock."""
     return not getattr(view, WRITES_LATE, False)
+
+
+def database_problem(exc: DBAPIError) -> str:
+    """One line for a failed write: a lock held too long, or the driver's first line."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    if "locked" in text.lower() or "lock timeout" in text.lower():
+        return ("the database is locked by another program (waited "
+                f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g} s); try again when it has finished")
+    return f"the database refused the change ({(text.splitlines() or ['unknown error'])[0]})"
 
 
 class Base(DeclarativeBase):

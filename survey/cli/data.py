@@ -16,7 +16,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import DBAPIError
 
-from survey.db import SQLITE_BUSY_TIMEOUT_MS, db
+from survey.db import database_problem, db
 from survey.questionnaire import Questionnaire, QuestionnaireError, load_questionnaire
 from survey.services.boards import BOARD_COLUMNS, import_boards
 from survey.services.cycles import close_cycle, create_cycle, get_cycle, list_cycles, open_cycle
@@ -69,15 +69,6 @@ def import_file(path: Path, columns: Sequence[str], what: str,
         fail(f"{path.name} cannot be read: {exc.strerror or exc}")
     except DBAPIError as exc:
         fail(f"no {what} imported: {database_problem(exc)}")
-
-
-def database_problem(exc: DBAPIError) -> str:
-    """One line for a database error: a lock held too long, or the driver's first line."""
-    text = str(exc.orig) if exc.orig is not None else str(exc)
-    if "locked" in text.lower() or "lock timeout" in text.lower():
-        return ("the database is locked by another program (waited "
-                f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s); try again when it has finished")
-    return f"the database refused the change ({(text.splitlines() or ['unknown error'])[0]})"
 
 
 def current_questionnaire() -> Questionnaire:

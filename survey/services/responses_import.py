@@ -43,7 +43,7 @@ from survey.services.rosters import (
     looks_like_email,
     parse_partner_type,
 )
-from survey.services.tabular import ImportProblem, TableRow, row_number
+from survey.services.tabular import Problems, TableRow, row_number
 
 RESPONSE_COLUMNS = (
     "cycle", "board", "partnership", "respondent", "partner_type", "element", "item", "score",
@@ -104,8 +104,7 @@ def check_responses(session: Session, rows: Iterable[TableRow], cycle: Cycle) ->
         checker.check(row_number(row, index), row)
     if not checker.respondents and not checker.problems:
         checker.problems.append("the file holds no answers")
-    if checker.problems:
-        raise ImportProblem(checker.problems)
+    checker.problems.raise_any()
     return ResponsesPlan(cycle.id, cycle.name, list(checker.respondents.values()))
 
 
@@ -119,7 +118,7 @@ class _Checker:
         self.elements = {element.key for element in questionnaire.elements}
         self.levels = {str(level.value): level.value for level in questionnaire.scale.levels}
         self.boards = BoardIndex.load(session)
-        self.problems: list[str] = []
+        self.problems = Problems()
         self.respondents: dict[tuple[int, str, str], _Respondent] = {}
         self.type_rows: dict[tuple[int, str, str], int] = {}
         self._values: dict[Value, Value] = {}  # one shared tuple per distinct value

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from survey.models import PARTNER_TYPE_LABELS, Board, Member, Partnership, utcnow
 from survey.services import audit
 from survey.services.boards import BoardIndex
-from survey.services.tabular import ImportProblem, TableRow, row_number
+from survey.services.tabular import ImportProblem, Problems, TableRow, row_number
 
 ROSTER_COLUMNS = ("board", "partnership", "sector", "name", "email", "organization", "partner_type")
 """The required columns; an optional `language` column (en, es: SPEC 13) may follow."""
@@ -174,7 +174,7 @@ def check_roster(session: Session, rows: Iterable[TableRow]) -> RosterPlan:
     Run it before taking the write lock: a large file is checked while partners save.
     """
     boards = BoardIndex.load(session)
-    problems: list[str] = []
+    problems = Problems()
     lines: list[_RosterLine] = []
     first_row: dict[tuple[int, str, str], int] = {}
     sectors: dict[tuple[int, str], tuple[str, int]] = {}
@@ -228,8 +228,7 @@ def check_roster(session: Session, rows: Iterable[TableRow]) -> RosterPlan:
                                  parse_partner_type(type_text) or "", language or None))
     if not lines and not problems:
         problems.append("the file holds no members")
-    if problems:
-        raise ImportProblem(problems)
+    problems.raise_any()
     return RosterPlan(lines)
 
 

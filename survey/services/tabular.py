@@ -24,17 +24,49 @@ ROW_KEY = "_row"
 TableRow = dict[str, Any]
 
 
-class ImportProblem(ValueError):
-    """Bad input for a data operation, with every problem found ("row N: reason")."""
+MAX_LISTED_PROBLEMS = 1000
 
-    def __init__(self, problems: Sequence[str]) -> None:
+
+class ImportProblem(ValueError):
+    """Bad input for a data operation, with every problem found ("row N: reason").
+
+    `more_rows` counts bad rows found beyond those listed (see `Problems`).
+    """
+
+    def __init__(self, problems: Sequence[str], more_rows: int = 0) -> None:
         self.problems: list[str] = list(problems)
+        self.more_rows = more_rows
         super().__init__("; ".join(self.problems))
 
     @property
     def bad_rows(self) -> int:
         """How many distinct rows the problems name."""
-        return len({p.split(":", 1)[0] for p in self.problems if p.startswith("row ")})
+        listed = len({p.split(":", 1)[0] for p in self.problems if p.startswith("row ")})
+        return listed + self.more_rows
+
+
+class Problems:
+    """Bad rows found while streaming: the first MAX_LISTED_PROBLEMS word for word, the
+    rest counted (a file of two million bad rows must not take gigabytes to refuse)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.more_rows = 0
+
+    def append(self, line: str) -> None:
+        if len(self.lines) < MAX_LISTED_PROBLEMS:
+            self.lines.append(line)
+        else:
+            self.more_rows += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.lines)
+
+    def raise_any(self) -> None:
+        """Raise ImportProblem when any problem was found."""
+        if self.lines:
+            extra = [f"... and {self.more_rows:,} more bad rows"] if self.more_rows else []
+            raise ImportProblem(self.lines + extra, self.more_rows)
 
 
 def row_number(row: TableRow, index: int) -> int:
@@ -71,9 +103,9 @@ def iter_table(source: Source, filename: str, required_columns: Sequence[str],
                limits: Limits = CLI_LIMITS) -> Iterator[TableRow]:
     """Stream a CSV or XLSX file's rows (bytes, or a path read as it goes).
 
-    The file's kind and bounds are checked before the first row comes out; a problem
-    found while streaming (a broken workbook, too many rows) raises ImportProblem
-    with one line, so a caller that validates as it goes writes nothing.
+    Nothing is opened until the first row is asked for. A problem found while
+    streaming (not a workbook, a broken one, too many rows) raises ImportProblem with
+    one line, so a caller that checks every row before writing writes nothing.
     """
     suffix = PurePath(filename).suffix.lower()
     if suffix == ".csv":
@@ -115,20 +147,17 @@ def _rows(records: Iterator[list[str]], required_columns: Sequence[str],
 
 
 def _csv_records(source: Source) -> Iterator[list[str]]:
+    """The file's records; the file is opened on the first one and closed after the last."""
     encoding = _csv_encoding(source)
-
-    def records() -> Iterator[list[str]]:
-        binary: IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
-        with binary, io.TextIOWrapper(binary, encoding=encoding, newline="") as text:
-            try:
-                for record in csv.reader(text):
-                    if any("\x00" in cell for cell in record):
-                        raise ImportProblem(["the file is not a text CSV file"])
-                    yield record
-            except csv.Error as exc:
-                raise ImportProblem([f"the CSV file cannot be read: {exc}"]) from None
-
-    return records()
+    binary: IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
+    with binary, io.TextIOWrapper(binary, encoding=encoding, newline="") as text:
+        try:
+            for record in csv.reader(text):
+                if any("\x00" in cell for cell in record):
+                    raise ImportProblem(["the file is not a text CSV file"])
+                yield record
+        except csv.Error as exc:
+            raise ImportProblem([f"the CSV file cannot be read: {exc}"]) from None
 
 
 def _csv_encoding(source: Source) -> str:
@@ -161,24 +190,18 @@ def _xlsx_records(source: Source, limits: Limits) -> Iterator[list[str]]:
 
     The zip is checked first (entries, declared unpacked sizes); then any failure of
     the reader on a malformed file, whatever it raises, is a one-line ImportProblem.
+    The file is opened on the first row asked for and closed after the last.
     """
     from openpyxl import load_workbook
 
     stream: IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
-    try:
+    with stream:
         _check_zip(stream, limits)
         stream.seek(0)
         try:
             workbook = load_workbook(stream, read_only=True, data_only=True)
-        except ImportProblem:
-            raise
         except Exception as exc:  # openpyxl raises anything on a malformed file
             raise ImportProblem([f"{NOT_A_WORKBOOK} ({_reason(exc)})"]) from None
-    except BaseException:
-        stream.close()
-        raise
-
-    def records() -> Iterator[list[str]]:
         try:
             if not workbook.worksheets:
                 raise ImportProblem([f"{NOT_A_WORKBOOK} (it has no worksheet)"])
@@ -194,17 +217,15 @@ def _xlsx_records(source: Source, limits: Limits) -> Iterator[list[str]]:
             raise ImportProblem([f"{NOT_A_WORKBOOK} ({_reason(exc)})"]) from None
         finally:
             workbook.close()
-            stream.close()
-
-    return records()
 
 
 def _check_zip(stream: IO[bytes], limits: Limits) -> None:
     try:
         with zipfile.ZipFile(stream) as archive:
             entries = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        raise ImportProblem([f"{NOT_A_WORKBOOK} (it is not a zip file)"]) from None
+    except Exception:  # zipfile raises BadZipFile, NotImplementedError, struct.error...
+        raise ImportProblem([f"{NOT_A_WORKBOOK} (it is not a zip file, or a damaged one)"]) \
+            from None
     if len(entries) > limits.zip_entries:
         raise ImportProblem([f"{NOT_A_WORKBOOK} (it holds {len(entries):,} files; "
                              f"a workbook holds far fewer)"])

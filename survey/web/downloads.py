@@ -7,6 +7,10 @@ Chart addresses, by scope (`<fmt>` is `png` or `svg`):
     /charts/<cycle>/partnerships/<id>/<chart>.<fmt>   /charts/2026/partnerships/42/change.png
 
 Chart slugs per scope are listed in survey.services.dashboard_data.SCOPE_CHARTS.
+
+Row-level answers: /exports/<cycle>/responses.csv, streamed, for state staff and
+administrators only. A board lead gets 404 for the charts and workbook of a cycle that
+is not published yet (survey.disclosure, SPEC 4a rule 4).
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, abort, request, stream_with_context, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from survey import disclosure
 from survey.db import db
 from survey.models import Cycle, Role
 from survey.services import dashboard_data
@@ -53,6 +59,12 @@ def cycle_or_404(name: str) -> Cycle:
     if cycle is None:
         abort(404)
     return cycle
+
+
+def published_or_404(cycle: Cycle) -> None:
+    """404 for a board lead while the cycle's results are not published."""
+    if disclosure.withheld(cycle, disclosure.Viewer.of(current_user)):
+        abort(404)
 
 
 def board_or_404(code: str) -> None:
@@ -99,6 +111,7 @@ def board_workbook(cycle: str, code: str) -> Response:
     """One board's Excel rollup of a cycle."""
     board_or_404(code)
     found = cycle_or_404(cycle)
+    published_or_404(found)
     data = chart_cache.workbook(db.session, found, code)
     return attachment(data, f"survey-{found.name}-{code}.xlsx", XLSX_MIMETYPE)
 
@@ -117,6 +130,7 @@ def board_chart(cycle: str, code: str, name: str, fmt: str) -> Response:
     """A board chart as PNG or SVG."""
     board_or_404(code)
     found = cycle_or_404(cycle)
+    published_or_404(found)
     data = chart_cache.chart_image(db.session, found, "boards", code, name, fmt, results_board=code)
     return image(data, fmt)
 
@@ -128,8 +142,33 @@ def partnership_chart(cycle: str, id: int, name: str, fmt: str) -> Response:
     from survey.web.dashboards import visible_partnership
 
     found = cycle_or_404(cycle)
+    published_or_404(found)
     boards = visible_partnership(found, id)
+    viewer = disclosure.Viewer.of(current_user)
+    if not viewer.leads(boards.for_results):  # moved in since: its own figures only
+        results = disclosure.for_viewer(
+            chart_cache.results_for(db.session, found, boards.for_results), found, viewer, id)
+        chart = (dashboard_data.build_chart(results, "partnerships", str(id), name)
+                 if name in dashboard_data.chart_names("partnerships", results, str(id))
+                 else None)
+        return image(None if chart is None else chart.png() if fmt == "png" else chart.svg(),
+                     fmt)
     data = chart_cache.chart_image(
         db.session, found, "partnerships", str(id), name, fmt, results_board=boards.for_results
     )
     return image(data, fmt)
+
+
+@bp.get("/exports/<cycle>/responses.csv")
+@staff_required(Role.ADMIN, Role.STATE)
+def responses_csv(cycle: str) -> Response:
+    """The cycle's anonymised answers, every board, in the responses import format."""
+    from survey.services.responses_export import csv_chunks
+
+    found = cycle_or_404(cycle)
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", f"responses-{found.name}.csv")
+    response = Response(stream_with_context(csv_chunks(db.session, found)),
+                        mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from survey.config import site_today
-from survey.db import db
+from survey.db import database_problem, db, writes_late
 from survey.models import Board, Member, Partnership
 from survey.services import mail, rosters
-from survey.services.tabular import ImportProblem, read_table
+from survey.services.tabular import WEB_LIMITS, ImportProblem, iter_table
 from survey.web.access import require_board, staff_required
 from survey.web.admin.blueprint import (
     Page,
@@ -84,19 +85,30 @@ def member_status(member_id: int, change: str) -> Page:
 
 
 @bp.route("/roster/import", methods=["GET", "POST"])
+@writes_late
 @admin_required
 def roster_import() -> Page:
-    """Upload a roster (CSV or XLSX): every bad row is shown and nothing is saved."""
+    """Upload a roster (CSV or XLSX): every bad row is shown and nothing is saved.
+
+    The file is read (bounded: WEB_LIMITS) and checked without the write lock, so
+    partners keep saving meanwhile; only the writes, in db.writing(), hold it.
+    """
     form = RosterUploadForm()
     problems: list[str] = []
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            rows = read_table(upload.read(), upload.filename or "", rosters.ROSTER_COLUMNS)
-            summary = rosters.import_roster(db.session, rows)
+            rows = iter_table(upload.read(), upload.filename or "", rosters.ROSTER_COLUMNS,
+                              WEB_LIMITS)
+            plan = rosters.check_roster(db.session, rows)
+            with db.writing() as session:
+                summary = rosters.write_roster(session, plan)
         except ImportProblem as exc:
             db.session.rollback()
             problems = exc.problems
+        except DBAPIError as exc:
+            db.session.rollback()
+            problems = [database_problem(exc)]
         else:
             return saved(f"Roster {str(summary)}.", "admin.roster_import")
     status = 422 if problems or form.errors else 200
