@@ -229,3 +229,26 @@ def test_partner_reads_results_and_plan_after_the_close(client, session, world):
     _, open_token = make_invitation(session, open_cycle, member)
     session.commit()
     assert client.get(f"/s/{open_token}/results").status_code == 404
+
+
+def test_next_cycles_invitation_says_what_changed_since_the_last(session, world):
+    from survey.models import Invitation
+    from survey.services.invitations import IssuedLink
+    from survey.services.mail import MailSettings, compose_invitation
+    plans.save_plan(session, world.strong, find_cycle(session, "2025"), {
+        "data": plans.PlanInput(priority=True, goal="Share one dashboard")}, "lead@example.org")
+    session.commit()
+    invitation = session.execute(select(Invitation).where(
+        Invitation.cycle_id == find_cycle(session, "2026").id,
+        Invitation.participation.has(partnership_id=world.strong.id))).scalars().first()
+    settings = MailSettings("", "survey@example.org", "http://survey.test")
+    message = compose_invitation(IssuedLink(invitation, "t" * 30), settings)
+    text = message.get_body(("plain",)).get_content()
+    # 2025: three partners answered 2, 2 and 3 everywhere: overall 2.33.
+    assert ("What changed since the last cycle: In cycle 2025 the partnership's overall "
+            "score was 2.33") in text
+    assert "Its action plan set 1 priority for this cycle." in text
+    html = message.get_body(("html",)).get_content()
+    assert "overall score was 2.33" in html
+    reminder = compose_invitation(IssuedLink(invitation, "t" * 30), settings, reminder=True)
+    assert "What changed" not in reminder.get_body(("plain",)).get_content()

@@ -392,6 +392,59 @@ def partnership_plan(session: Session, cycle: Cycle, partnership_id: int,
                  today or dt.date.today())
 
 
+_SINCE_LAST: dict[tuple[int, str], dict[int, str]] = {}
+
+
+def since_last_line(session: Session, cycle: Cycle, partnership_id: int) -> str:
+    """One sentence for the next cycle's invitation: what changed in the partnership's
+    last published cycle, and its action plan ("" when there is nothing to say).
+
+    Only published figures (survey.disclosure); the last cycle's lines are computed once
+    per results version and kept for the batch of messages that follows.
+    """
+    earlier = latest_published(session, cycle, include_self=False)
+    if earlier is None:
+        return ""
+    key = (earlier.id, disclosure_version(session, earlier))
+    if key not in _SINCE_LAST:
+        _SINCE_LAST.clear()  # one cycle's lines at a time: the batch being sent
+        _SINCE_LAST[key] = _since_last_lines(session, earlier)
+    return _SINCE_LAST[key].get(partnership_id, "")
+
+
+def disclosure_version(session: Session, cycle: Cycle) -> str:
+    from survey.scoring.cycles import results_version
+
+    return f"{results_version(session, cycle)}:{plans_version(session, cycle)}"
+
+
+def _since_last_lines(session: Session, earlier: Cycle) -> dict[int, str]:
+    results = disclosure.published_results(session, earlier)
+    overall = {c.partnership_id: c for c in results.changes if c.element_key == OVERALL}
+    priorities: Counter[int] = Counter()
+    for row in plan_rows(session, earlier):
+        priorities[row.partnership_id] += row.priority
+    lines = {}
+    for p in results.partnerships:
+        pid = p.partnership_id or 0
+        parts = []
+        if p.overall.shown and p.overall.value is not None:
+            stage = f" ({p.stage.label})" if p.stage else ""
+            parts.append(f"In cycle {earlier.name} the partnership's overall score was "
+                         f"{p.overall.value:.2f}{stage}")
+            change = overall.get(pid)
+            if change and change.delta is not None and not change.suppressed:
+                parts[-1] += (f", {change.delta:+.2f} since cycle {change.previous_cycle} "
+                              f"({change.status})")
+            parts[-1] += "."
+        if priorities[pid]:
+            parts.append(f"Its action plan set {priorities[pid]} "
+                         f"priorit{'y' if priorities[pid] == 1 else 'ies'} for this cycle.")
+        if parts:
+            lines[pid] = "What changed since the last cycle: " + " ".join(parts)
+    return lines
+
+
 def status_choices() -> Sequence[tuple[str, str]]:
     """(value, label) of each status, in order."""
     return [(s.value, s.label) for s in STATUS_ORDER]
