@@ -176,8 +176,9 @@ def compose_invitation(
         "other partners how mature the partnership is on the six elements of Florida's "
         "Sector Strategy Policy."
     )
+    since_last = "" if reminder else _since_last(invitation)
     text = (
-        f"{greeting}\n\n{opening}\n\n"
+        f"{greeting}\n\n{opening}\n\n{since_last + chr(10) * 2 if since_last else ''}"
         f"Partnership: {partnership}\nBoard: {board}\nCycle: {cycle.name}\n"
         f"Please submit by: {deadline}\n\n"
         f"Your personal link (do not share it):\n{url}\n\n"
@@ -187,6 +188,7 @@ def compose_invitation(
     e = html.escape
     body_html = (
         f"<p>{e(greeting)}</p><p>{e(opening)}</p>"
+        f"{f'<p>{e(since_last)}</p>' if since_last else ''}"
         f"<ul><li>Partnership: {e(partnership)}</li><li>Board: {e(board)}</li>"
         f"<li>Cycle: {e(cycle.name)}</li><li>Please submit by: {e(deadline)}</li></ul>"
         f'<p><a href="{e(url, quote=True)}">Open your self-assessment</a></p>'
@@ -202,6 +204,18 @@ def compose_invitation(
     message.add_alternative(f"<!doctype html><html><body>{body_html}</body></html>",
                             subtype="html")
     return message
+
+
+def _since_last(invitation: Invitation) -> str:
+    """What changed in the partnership's last published cycle (SPEC 11), or ""."""
+    from sqlalchemy.orm import object_session
+
+    from survey.services.plans import since_last_line
+
+    session = object_session(invitation)
+    if session is None:
+        return ""
+    return since_last_line(session, invitation.cycle, invitation.participation.partnership_id)
 
 
 def _one_line(value: str) -> str:
