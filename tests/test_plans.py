@@ -252,3 +252,13 @@ def test_next_cycles_invitation_says_what_changed_since_the_last(session, world)
     assert "overall score was 2.33" in html
     reminder = compose_invitation(IssuedLink(invitation, "t" * 30), settings, reminder=True)
     assert "What changed" not in reminder.get_body(("plain",)).get_content()
+
+
+def test_dashboards_link_to_the_maturity_reports(client, auth, world):
+    auth.login("lead@example.org", PASSWORD)
+    assert "/reports/2025/15.pdf" in client.get("/boards/15?cycle=2025").get_data(as_text=True)
+    assert "/reports/2026/15.pdf" not in client.get("/boards/15?cycle=2026").get_data(
+        as_text=True)  # a lead has no report of an open cycle
+    auth.logout()
+    auth.login("state@example.org", PASSWORD)
+    assert "/reports/2026.pdf" in client.get("/state?cycle=2026").get_data(as_text=True)
