@@ -29,7 +29,7 @@ from survey.services.invitations import find_invitation
 pytestmark = pytest.mark.browser
 
 SHEETS = ["Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Responses",
-          "About"]
+          "Plans", "About"]
 LINK_LINE = re.compile(
     r"^\s+\S+/s/([A-Za-z0-9_-]+)\s+(.+?) \((.+), (in progress|not started)\)$", re.M)
 LOGIN_LINE = re.compile(r"^\s+(\S+@\S+)\s+(\S+)\s+(admin|state|board lead.*)$", re.M)

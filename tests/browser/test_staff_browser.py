@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 SHEETS = ["Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Responses",
-          "About"]
+          "Plans", "About"]
 
 
 @pytest.fixture
