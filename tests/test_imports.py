@@ -362,3 +362,51 @@ def test_boards_import_rejects_duplicates_and_empty_fields(
     assert "row 4: empty code" in result.output
     assert "row 5: empty name" in result.output
     assert count(session, Board) == 2
+
+
+# --- invitations when a cycle opens ---------------------------------------------------------
+
+def test_opening_invites_every_invitable_member_once_with_set_based_writes(
+    session: Session,
+) -> None:
+    from survey.models import BoardStatus, Participation
+    from survey.services.cycles import ensure_invitations
+    from survey.services.invitations import invitable_members
+
+    board, retired = make_board(session, "41"), make_board(session, "42")
+    retired.status = BoardStatus.RETIRED
+    port, closed = make_partnership(session, board, "Port"), make_partnership(session, board, "Old")
+    closed.active = False
+    active = [make_member(session, port, partner_type="labor") for _ in range(3)]
+    make_member(session, port).active = False
+    make_member(session, closed)
+    make_member(session, make_partnership(session, retired, "Gone"))
+    make_partnership(session, board, "Nobody yet")  # no members: no participation
+    cycle = make_cycle(session, "2031", status="draft")
+    session.commit()
+    version = cycle.results_version
+
+    assert ensure_invitations(session, cycle) == 3
+    session.commit()
+    rows = session.execute(select(Invitation.member_id, Invitation.partner_type,
+                                  Invitation.status, Invitation.invited_at)
+                           .where(Invitation.cycle_id == cycle.id)).all()
+    assert {r.member_id for r in rows} == {m.id for m in invitable_members(session)} \
+        == {m.id for m in active}
+    assert all(r.partner_type == "labor" and r.status == InvitationStatus.NOT_STARTED
+               and r.invited_at is not None for r in rows)
+    participation = session.execute(select(Participation)
+                                    .where(Participation.cycle_id == cycle.id)).scalar_one()
+    assert (participation.board_code, participation.partnership_name,
+            participation.sector) == ("41", "Port", port.sector)
+    assert session.get(type(cycle), cycle.id).results_version == version + 1
+
+    newcomer = make_member(session, port)
+    session.commit()
+    assert ensure_invitations(session, cycle, board_code="42") == 0
+    assert ensure_invitations(session, cycle) == 1  # only the member added since
+    session.commit()
+    assert count(session, Invitation) == 4 and count(session, Participation) == 1
+    assert session.execute(select(Invitation.participation_id)
+                           .where(Invitation.member_id == newcomer.id)).scalar_one() \
+        == participation.id

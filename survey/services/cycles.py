@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from survey.models import Answer, Cycle, CycleStatus, Invitation, InvitationStatus, utcnow
 from survey.services import audit
-from survey.services.invitations import invitable_members, invitation_for
+from survey.services.invitations import create_missing_invitations
 from survey.services.tabular import ImportProblem
 
 if TYPE_CHECKING:
@@ -101,12 +101,7 @@ def open_cycle(session: Session, cycle: Cycle, questionnaire: Questionnaire) -> 
 
 def ensure_invitations(session: Session, cycle: Cycle, board_code: str | None = None) -> int:
     """Make sure every invitable member has an invitation (no tokens); return how many were new."""
-    created = 0
-    for member in invitable_members(session, board_code):
-        _, new = invitation_for(session, cycle, member)
-        created += new
-    session.flush()
-    return created
+    return create_missing_invitations(session, cycle, board_code)
 
 
 def close_cycle(session: Session, cycle: Cycle) -> bool:
