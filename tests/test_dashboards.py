@@ -116,7 +116,7 @@ def test_state_page_shows_every_board_with_the_scoring_figures(client, auth, ses
     state = results.state
     assert f"{state.overall.value:.2f}" in text
     assert f'<span class="badge stage-{state.stage.value}">{state.stage.label}</span>' in body
-    assert f"Response rate {state.responded / state.invited:.0%}" in text
+    assert f"{state.responded} of {state.invited} ({state.responded / state.invited:.0%})" in text
     assert 'href="/exports/2026.xlsx"' in body
     assert '<img src="/charts/2026/state/board-heatmap.png" alt="' in body
     assert 'href="/charts/2026/state/radar.svg"' in body
@@ -260,7 +260,9 @@ def test_an_item_few_partners_scored_shows_suppressed_mean_and_counts(client, au
     session.commit()
     auth.login("lead@example.org")
     body = page(client, f"/partnerships/{world.strong.id}?cycle=2027")
-    row = re.search(r'<tr>\s*<th scope="row"><span class="muted">data-1</span>.*?</tr>', body, re.S)
+    # The item is numbered as partners saw it ("1.1"), beside its text, never its code.
+    row = re.search(r'<tr>\s*<th scope="row"><span class="item-number">1\.1</span>.*?</tr>',
+                    body, re.S)
     assert row
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)
     assert cells[0] == "1"  # n
@@ -289,3 +291,66 @@ def test_pages_without_any_cycle(client, auth, session):
     auth.login("state@example.org")
     assert "There is no assessment cycle yet" in page(client, "/state")
     assert "There is no assessment cycle yet" in page(client, "/boards/07")
+
+
+# --- layout: the decision first, a legend, folded data, keyboard-reachable scrolling ---------
+
+
+def test_board_page_leads_with_stage_change_and_what_to_work_on(client, auth, session, world):
+    auth.login("state@example.org")
+    body = page(client, "/boards/15?cycle=2026")
+    main = body[body.index("<main"):]
+    table = main.index('<table class="partnerships">')
+    focus = main.index("What to work on")
+    first_chart = main.index("<img ")
+    assert table < focus < first_chart  # table, then what to work on, then the charts
+    row = re.search(r'<tr>\s*<th scope="row"><a[^>]*>Advanced Manufacturing.*?</tr>', main, re.S)
+    assert row
+    results = results_2026(session, "15")
+    strong = next(p for p in results.partnerships if p.partnership_id == world.strong.id)
+    cells = text_of(row.group(0))
+    # Stage, change with its status and delta, then the overall score, in that order.
+    assert re.search(rf"{strong.stage.label} improved \+1\.00 {strong.overall.value:.2f}", cells)
+    # Each element's score is a cell coloured by its stage, as in the heatmap.
+    for key, score in strong.elements.items():
+        stage = results.scale.stage(score.value)
+        assert f'<td class="num cell stage-{stage.value}">{score.value:.2f}' in row.group(0), key
+
+
+def test_every_dashboard_has_a_legend_with_the_rules(client, auth, world):
+    auth.login("state@example.org")
+    for url in ("/state", "/boards/15", f"/partnerships/{world.strong.id}"):
+        text = text_of(page(client, url))
+        assert "Exploring 1.00 to under 1.75" in text, url
+        assert "Sustaining 3.25 and up" in text, url
+        assert "improved when it rose by 0.25 or more" in text, url
+        assert "declined when it fell by 0.25 or more" in text, url
+        # "sustained" is explained, and told apart from the Sustaining stage.
+        assert "sustained when the stage is Implementing or higher" in text, url
+        assert "not the same as the Sustaining stage" in text, url
+
+
+def test_chart_data_is_folded_and_scroll_regions_take_the_keyboard(client, auth, world):
+    auth.login("state@example.org")
+    for url in ("/state", "/boards/15", f"/partnerships/{world.strong.id}"):
+        body = page(client, url)
+        assert '<details class="chart-data">' in body, url
+        assert '<details class="chart-data" open' not in body, url
+        scrollers = re.findall(r'<div class="table-scroll"[^>]*>', body)
+        assert scrollers, url
+        for tag in scrollers:
+            assert 'tabindex="0"' in tag and 'role="region"' in tag, (url, tag)
+            assert "aria-label=" in tag or "aria-labelledby=" in tag, (url, tag)
+
+
+def test_what_to_work_on_names_items_as_partners_saw_them(client, auth, session, world):
+    auth.login("state@example.org")
+    text = text_of(page(client, f"/partnerships/{world.strong.id}?cycle=2025"))
+    focus = text[text.index("What to work on"):text.index("How to read")]
+    q = shipped_questionnaire()
+    first = q.elements[0].items[0]
+    assert "Weakest elements" in focus and "Weakest items" in focus
+    # Every strong partner chose the same level on every item in 2025: the first three
+    # items in questionnaire order tie, numbered 1.1, 1.2, 1.3 with their text.
+    assert f"1.1 {first.text}" in focus
+    assert "data-1" not in text
