@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 from survey import disclosure
 from survey.db import db
 from survey.models import Cycle, Role
-from survey.services import dashboard_data
+from survey.services import audit, dashboard_data
 from survey.web import chart_cache
 from survey.web.access import require_board, staff_required
 
@@ -83,6 +83,15 @@ def attachment(data: bytes, filename: str, mimetype: str) -> Response:
     return response
 
 
+def audited(response: Response, target: str) -> Response:
+    """Record an export download in the audit log (SPEC 14): a log entry, in its own short
+    write transaction once the reading is done, so a GET changes nothing else."""
+    db.session.rollback()
+    with db.writing() as session:
+        audit.record(session, "export.download", target)
+    return response
+
+
 def image(data: bytes | None, fmt: str) -> Response:
     """A chart image (404 for a chart the scope does not have), revalidated by ETag."""
     if data is None:
@@ -102,7 +111,8 @@ def state_workbook(cycle: str) -> Response:
     """The state's Excel rollup of a cycle."""
     found = cycle_or_404(cycle)
     data = chart_cache.workbook(db.session, found)
-    return attachment(data, f"survey-{found.name}.xlsx", XLSX_MIMETYPE)
+    return audited(attachment(data, f"survey-{found.name}.xlsx", XLSX_MIMETYPE),
+                   f"state workbook, cycle {found.name}")
 
 
 @bp.get("/exports/<cycle>/<code>.xlsx")
@@ -113,7 +123,8 @@ def board_workbook(cycle: str, code: str) -> Response:
     found = cycle_or_404(cycle)
     published_or_404(found)
     data = chart_cache.workbook(db.session, found, code)
-    return attachment(data, f"survey-{found.name}-{code}.xlsx", XLSX_MIMETYPE)
+    return audited(attachment(data, f"survey-{found.name}-{code}.xlsx", XLSX_MIMETYPE),
+                   f"board {code} workbook, cycle {found.name}")
 
 
 @bp.get(f"/charts/<cycle>/state/{CHART_FILE}")
@@ -171,4 +182,4 @@ def responses_csv(cycle: str) -> Response:
                         mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
     response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return audited(response, f"responses CSV, cycle {found.name}")

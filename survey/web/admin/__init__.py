@@ -6,7 +6,13 @@ where a board lead sees their own members' statuses (never answers) and reminds 
 views live in `cycles`, `boards`, `rosters` and `users`, registered on import.
 """
 
-from survey.web.admin import boards, cycles, rosters, users  # noqa: F401  (views register on bp)
+from survey.web.admin import (  # noqa: F401  (views register on bp)
+    audit,
+    boards,
+    cycles,
+    rosters,
+    users,
+)
 from survey.web.admin.blueprint import bp
 
 __all__ = ["bp"]

@@ -9,7 +9,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from survey.db import db
 from survey.models import Cycle, CycleStatus
 from survey.questionnaire import QuestionnaireError, load_questionnaire
-from survey.services import cycles, mail
+from survey.services import audit, cycles, mail
 from survey.services.tabular import ImportProblem
 from survey.web.admin.blueprint import (
     Page,
@@ -149,6 +149,8 @@ def cycle_links(name: str) -> Page:
     board_code = _chosen_board(form)
     links = mail.links_to_send(db.session, cycle, board_code, bool(form.reminders.data))
     body = mail.links_csv(links, current_app.config["BASE_URL"])
+    audit.record(db.session, "export.download", f"partner links, cycle {cycle.name}",
+                 board=board_code or "all", links=len(links))
     db.session.commit()
     filename = f"links-{cycle.name}{'-' + board_code if board_code else ''}.csv"
     return Response(body, mimetype="text/csv", headers={

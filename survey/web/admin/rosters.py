@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from survey.config import site_today
 from survey.db import database_problem, db, writes_late
 from survey.models import Board, Member, Partnership
-from survey.services import mail, rosters
+from survey.services import audit, mail, rosters
 from survey.services.tabular import WEB_LIMITS, ImportProblem, iter_table
 from survey.web.access import require_board, staff_required
 from survey.web.admin.blueprint import (
@@ -35,6 +35,11 @@ def _member_details(form: MemberForm) -> tuple[str, str, str, str]:
             form.partner_type.data)
 
 
+def _member_target(member: Member) -> str:
+    """How the audit log names a member: id, name and partnership (not the email)."""
+    return f"member {member.id} {member.name} (partnership {member.partnership_id})"
+
+
 @bp.post("/partnerships/<int:partnership_id>/members")
 @admin_required
 def member_add(partnership_id: int) -> Page:
@@ -43,7 +48,8 @@ def member_add(partnership_id: int) -> Page:
     form = MemberForm()
     if form.validate():
         try:
-            rosters.add_member(db.session, partnership, *_member_details(form))
+            member = rosters.add_member(db.session, partnership, *_member_details(form))
+            audit.record(db.session, "member.add", _member_target(member))
         except ImportProblem as exc:
             failed_field(form.email, exc.problems)
     if form.errors:
@@ -61,6 +67,7 @@ def member_edit(member_id: int) -> Page:
     if form.validate_on_submit():
         try:
             rosters.update_member(db.session, member, *_member_details(form))
+            audit.record(db.session, "member.edit", _member_target(member))
         except ImportProblem as exc:
             failed_field(form.email, exc.problems)
         else:
@@ -76,6 +83,7 @@ def member_status(member_id: int, change: str) -> Page:
     """Take a member off the roster (answers are kept), or put them back."""
     member = get_or_404(Member, id=member_id)
     (rosters.remove_member if change == "remove" else rosters.restore_member)(db.session, member)
+    audit.record(db.session, f"member.{change}", _member_target(member))
     return saved(
         f"{member.name} {'removed from' if change == 'remove' else 'restored to'} the roster.",
         "admin.partnership_detail", partnership_id=member.partnership_id)
