@@ -81,7 +81,7 @@ def test_lead_writes_a_plan_and_history_keeps_who_and_what(client, auth, session
     events = session.execute(select(AuditEvent).where(AuditEvent.action == "plan.change"))
     assert len(events.scalars().all()) == 2
     page = text_of(client.get(plan_url(world)).get_data(as_text=True))
-    assert "in_progress done" in page and "lead@example.org" in page
+    assert "status in progress done" in page and "lead@example.org" in page
     # Saving the same again changes nothing and adds no history.
     write_plan(client, world, data={"priority": True, "goal": GOAL, "actions": "Quarterly brief",
                                     "owner": "Ana Diaz", "due_on": "2026-06-30",
