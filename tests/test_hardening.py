@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import importlib
 import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from reports import charts, sample
 from reports.charts import base
 from survey import create_app
 from survey.config import load_config
 from survey.db import db
-from survey.models import LoginThrottle, StaffSession
+from survey.models import Invitation, InvitationToken, LoginThrottle, StaffSession
 from survey.services import accounts, audit, login_limits
 from tests.conftest import CSRF_RE
+from tests.factories import (
+    make_board,
+    make_cycle,
+    make_invitation,
+    make_member,
+    make_partnership,
+    shipped_questionnaire,
+)
+from tests.test_mail import Mailbox, free_port
 
 # --- item 4: a "$" in a name is a dollar sign, not maths ------
 
@@ -84,7 +100,8 @@ def login_from(client: FlaskClient, address: str, email: str, password: str = PA
     """Post the real login form as a client at this address."""
     environ = {"REMOTE_ADDR": address}
     page = client.get("/login", environ_base=environ, headers=headers)
-    token = CSRF_RE.search(page.get_data(as_text=True))[1]
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    token = match[1] if match else ""  # none when the app runs without CSRF
     return client.post("/login", data={"email": email, "password": password, "csrf_token": token},
                        environ_base=environ, headers=headers)
 
@@ -279,3 +296,147 @@ def test_user_create_and_reset_are_audited_with_who_did_them(app):
     assert events[0] == ("user.reset", "state@example.org", "admin@example.org")
     assert events[1][:2] == ("user.create", "state@example.org")
     assert events[1][2].startswith("cli")
+
+
+# --- items 1 and 9: reminders sent with no write lock held, throttled, by the right people ---
+
+
+class SlowMailbox(Mailbox):
+    """A mail server that takes its time over every message, noting when each arrived."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.arrived: list[float] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
+        await asyncio.sleep(self.seconds)
+        self.arrived.append(time.monotonic())
+        return await super().handle_DATA(server, session, envelope)
+
+
+@contextmanager
+def mail_server(app: Flask, mailbox: Mailbox) -> Iterator[Mailbox]:
+    """A real SMTP server on 127.0.0.1 (no login) that the app sends through."""
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+    app.config["MAIL_FROM"] = "survey@example.org"
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def impatient_app(database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """The app with a 1.5 s SQLite busy timeout: a save waiting longer for the lock fails,
+    as it would after 15 s against a mail server slow enough (issue 9: 165 s)."""
+    db_module = importlib.import_module("survey.db")  # `survey.db` is the Database object
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_MS", 1500)
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path / "impatient"))
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "k",
+                      "BASE_URL": "http://survey.test", "WTF_CSRF_ENABLED": False})
+    yield app
+    assert db.engine is not None
+    db.engine.dispose()
+
+
+def partners_save_while(app: Flask, tokens: list[str], busy: threading.Event,
+                        ) -> tuple[threading.Thread, list[int], list[float]]:
+    """Partners saving pages in a loop until `busy` is cleared: (thread, statuses, times)."""
+    elements = list(shipped_questionnaire().elements)
+    statuses: list[int] = []
+    finished: list[float] = []
+
+    def save_loop() -> None:
+        clients = [app.test_client() for _ in tokens]
+        round_ = 0
+        while busy.is_set():
+            for client, token in zip(clients, tokens, strict=True):
+                element = elements[round_ % len(elements)]
+                form = {item.code: str(1 + round_ % 4) for item in element.items}
+                statuses.append(client.post(f"/s/{token}/{element.key}", data=form).status_code)
+                finished.append(time.monotonic())
+            round_ += 1
+            time.sleep(0.05)  # people, not a tight loop
+
+    return threading.Thread(target=save_loop), statuses, finished
+
+
+def roster_to_remind(app: Flask, members: int) -> tuple[list[str], str]:
+    """A board 03 with `members` members to email and three partners with links."""
+    with app.app_context():
+        session = db.session
+        board = make_board(session, "03", "Board three")
+        partnership = make_partnership(session, board, "Health")
+        cycle = make_cycle(session, "2026")
+        for n in range(members):
+            make_member(session, partnership, email=f"m{n}@example.org", name=f"Member {n}")
+        tokens = [make_invitation(session, cycle, make_member(session, partnership))[1]
+                  for _ in range(3)]
+        accounts.create_user(session, "admin@example.org", PASSWORD, "admin")
+        session.commit()
+        return tokens, cycle.name
+
+
+@pytest.mark.smtp
+@pytest.mark.parametrize("how", ["web", "cli"])
+def test_partners_save_while_a_slow_mail_server_takes_the_invitations(impatient_app, how):
+    app = impatient_app
+    tokens, cycle_name = roster_to_remind(app, members=6)
+    with mail_server(app, SlowMailbox(0.4)) as mailbox:
+        admin = app.test_client()
+        assert login_from(admin, "127.0.0.1", "admin@example.org").status_code == 302
+        busy = threading.Event()
+        busy.set()
+        saver, statuses, saved_at = partners_save_while(app, tokens, busy)
+        saver.start()
+        try:
+            if how == "web":
+                response = admin.post(f"/admin/cycles/{cycle_name}/send",
+                                      data={"board": "03", "invite": "y"}, follow_redirects=True)
+                assert "9 invitations sent" in response.get_data(as_text=True)
+            else:
+                result = app.test_cli_runner().invoke(
+                    args=["invite", "--cycle", cycle_name, "--send"])
+                assert result.output.strip() == "9 invitations sent", result.output
+        finally:
+            busy.clear()
+            saver.join(30)
+    assert len(mailbox.messages) == 9
+    assert statuses and set(statuses) == {303}, f"saves failed: {sorted(set(statuses))}"
+    # Saves went through while the server was still taking messages (3.6 s or more).
+    first, last = mailbox.arrived[0], mailbox.arrived[-1]
+    assert sum(first < moment < last for moment in saved_at) >= 3
+    with app.app_context():
+        marked = db.session.execute(select(func.count()).where(
+            Invitation.emailed_at.is_not(None))).scalar_one()
+        assert marked == 9
+
+
+@pytest.mark.smtp
+def test_a_lost_connection_unmarks_and_drops_the_links_of_messages_not_sent(app):
+    tokens, cycle_name = roster_to_remind(app, members=4)
+
+    class Dropping(Mailbox):
+        async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
+            if len(self.messages) == 2:
+                server.transport.close()  # the server goes away after two messages
+                return "421 closing"
+            return await super().handle_DATA(server, session, envelope)
+
+    with app.app_context():
+        links_before = db.session.execute(select(func.count(InvitationToken.id))).scalar_one()
+    with mail_server(app, Dropping()) as mailbox:
+        result = app.test_cli_runner().invoke(args=["invite", "--cycle", cycle_name, "--send"])
+    assert result.exit_code == 1
+    assert "The mail server stopped answering after 2 messages." in result.output
+    assert len(mailbox.messages) == 2
+    with app.app_context():
+        marked = db.session.execute(select(Invitation).where(
+            Invitation.emailed_at.is_not(None))).scalars().all()
+        assert sorted(i.member.email for i in marked) == sorted(mailbox.recipients())
+        links_after = db.session.execute(select(func.count(InvitationToken.id))).scalar_one()
+        assert links_after == links_before + 2, "links of unsent messages are not kept"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
 import re
@@ -13,11 +14,12 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from survey.models import Invitation, InvitationToken
-from survey.services import accounts, mail
+from survey.db import db
+from survey.models import Invitation, InvitationToken, utcnow
+from survey.services import accounts, mail, sending
 from survey.services.invitations import find_invitation
 from tests.conftest import csrf_token
 from tests.factories import (
@@ -229,6 +231,15 @@ def test_reminders_go_only_to_those_who_have_not_submitted(session, runner, clie
     token = csrf_token(client, "/admin/boards/03/roster")
     response = client.post("/admin/boards/03/remind", data={"csrf_token": token},
                            follow_redirects=True)
+    assert ("0 reminders sent, 1 members without an email address skipped, 2 emailed in the "
+            "last 24 hours left out" in response.get_data(as_text=True)), "once a day at most"
+    assert smtp_server.messages == []
+
+    a_day_ago = utcnow() - dt.timedelta(hours=25)
+    session.execute(update(Invitation).values(emailed_at=a_day_ago, reminded_at=a_day_ago))
+    session.commit()
+    response = client.post("/admin/boards/03/remind", data={"csrf_token": token},
+                           follow_redirects=True)
     assert "2 reminders sent" in response.get_data(as_text=True)
     assert smtp_server.recipients() == ["draft@example.org", "fresh@example.org"]
 
@@ -248,7 +259,7 @@ def test_no_smtp_url_is_a_clear_error_and_changes_nothing(app, session, runner, 
     assert "SURVEY_SMTP_URL is not set" in result.output
     assert tokens(session) == before
     with pytest.raises(mail.MailError, match="SURVEY_SMTP_URL is not set"):
-        mail.send_invitations(session, roster.cycle, [], settings=mail.MailSettings(
+        sending.send_batch(db.writing, sending.Recipients(roster.cycle.id), mail.MailSettings(
             "", "x@example.org", "http://survey.test"))
 
 

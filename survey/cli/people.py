@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from survey.db import db
 from survey.models import Board, Cycle
-from survey.services import accounts, mail
+from survey.services import accounts, mail, sending
 
 
 def fail(message: str) -> None:
@@ -92,37 +92,28 @@ def invite_command(cycle_name: str, board_code: str | None, send: bool, reminder
     settings = mail.MailSettings.from_config(current_app.config)
     if send and not settings.smtp_url:
         fail("SURVEY_SMTP_URL is not set, so no email can be sent")
-    session = db.begin_write()
+    cycle = db.session.execute(select(Cycle).where(Cycle.name == cycle_name)).scalar_one_or_none()
+    if cycle is None:
+        fail(f"unknown cycle {cycle_name}")
+    if board_code is not None and db.session.execute(
+        select(Board.id).where(Board.code == board_code)
+    ).first() is None:
+        fail(f"unknown board {board_code}")
+    if not send:
+        with db.writing() as session:
+            links = mail.links_to_send(session, cycle, board_code, reminders)
+        click.echo(mail.links_csv(links, settings.base_url), nl=False)
+        return
+    # The mail goes out between two short write transactions (services/sending).
+    recipients = sending.Recipients(cycle.id, reminders=reminders, board_code=board_code)
     try:
-        cycle = session.execute(select(Cycle).where(Cycle.name == cycle_name)).scalar_one_or_none()
-        if cycle is None:
-            fail(f"unknown cycle {cycle_name}")
-        if board_code is not None and session.execute(
-            select(Board.id).where(Board.code == board_code)
-        ).first() is None:
-            fail(f"unknown board {board_code}")
-        links = mail.links_to_send(session, cycle, board_code, reminders,
-                                   not_emailed=send and not reminders)
-        if send and not links:
-            session.rollback()
-            click.echo(mail.NOTHING_TO_SEND if not reminders else "every member has submitted")
-            return
-        if not send:
-            session.commit()
-            click.echo(mail.links_csv(links, settings.base_url), nl=False)
-            return
-        try:
-            summary = mail.send_invitations(session, cycle, links, reminders, settings)
-        except mail.MailError as exc:
-            if exc.sent:
-                session.commit()
-            else:
-                session.rollback()
-            fail(str(exc))
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        summary = sending.send_batch(db.writing, recipients, settings)
+    except mail.MailError as exc:
+        fail(str(exc))
+    if not (summary.sent or summary.failed or summary.skipped_no_email
+            or summary.skipped_recent):
+        click.echo("every member has submitted" if reminders else mail.NOTHING_TO_SEND)
+        return
     click.echo(summary.describe(reminders))
     if summary.failed:
         sys.exit(1)

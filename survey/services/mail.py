@@ -11,6 +11,7 @@ import io
 import logging
 import smtplib
 import ssl
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from email.headerregistry import Address
@@ -21,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from survey.models import Cycle, Invitation, InvitationStatus, utcnow
+from survey.models import Cycle, Invitation, InvitationStatus
 from survey.services.invitations import (
     IssuedLink,
     add_token,
@@ -75,6 +76,7 @@ class SendSummary:
     skipped_no_email: int = 0
     failed: int = 0
     failed_addresses: list[str] = field(default_factory=list)
+    skipped_recent: int = 0  # reminders: emailed within the last 24 hours, left out
 
     def describe(self, reminder: bool = False) -> str:
         """One line for a flash message or the terminal."""
@@ -82,6 +84,9 @@ class SendSummary:
         line = f"{self.sent} {what} sent"
         if self.skipped_no_email:
             line += f", {self.skipped_no_email} members without an email address skipped"
+        if self.skipped_recent:
+            line += (f", {self.skipped_recent} emailed in the last 24 hours left out "
+                     "(a member is emailed at most once a day)")
         if self.failed:
             line += f", {self.failed} failed ({', '.join(self.failed_addresses[:5])})"
         return line
@@ -199,7 +204,7 @@ def compose_invitation(
     message = EmailMessage()
     message["Subject"] = _one_line(subject)
     message["From"] = settings.mail_from
-    message["To"] = Address(display_name=_one_line(member.name), addr_spec=member.email or "")
+    message["To"] = recipient(member.name, member.email or "")
     message.set_content(text)
     message.add_alternative(f"<!doctype html><html><body>{body_html}</body></html>",
                             subtype="html")
@@ -219,7 +224,15 @@ def _since_last(invitation: Invitation) -> str:
 
 
 def _one_line(value: str) -> str:
-    return " ".join(value.split())
+    """Header text: no control or format characters (CR, LF, NUL, bidi marks), one line."""
+    visible = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in value)
+    return " ".join(visible.split())
+
+
+def recipient(name: str, address: str) -> Address:
+    """The To: header's value: the name as a quoted display name only (a typed
+    "Eve\r\nBcc: x@evil" stays inside the quotes, on one line), then the address."""
+    return Address(display_name=_one_line(name)[:150], addr_spec=address)
 
 
 def connect(smtp_url: str) -> smtplib.SMTP:
@@ -247,65 +260,3 @@ def connect(smtp_url: str) -> smtplib.SMTP:
     except (OSError, smtplib.SMTPException, ValueError) as exc:
         raise MailError(f"Cannot reach the mail server {host}: {exc}") from exc
     return smtp
-
-
-def send_invitations(
-    session: Session,
-    cycle: Cycle,
-    links: Iterable[IssuedLink],
-    reminder: bool = False,
-    settings: MailSettings | None = None,
-) -> SendSummary:
-    """Email each link over one SMTP connection; mark what was sent (emailed_at/reminded_at).
-
-    Members without an email address are skipped and counted. Raises MailError when no
-    server is configured or it cannot be reached; nothing is marked as sent then.
-    """
-    if settings is None:
-        from flask import current_app
-
-        settings = MailSettings.from_config(current_app.config)
-    links = list(links)
-    summary = SendSummary()
-    smtp = connect(settings.smtp_url)
-    try:
-        for link in links:
-            invitation = link.invitation
-            address = invitation.member.email
-            if not address:
-                summary.skipped_no_email += 1
-                continue
-            try:
-                smtp.send_message(compose_invitation(link, settings, reminder))
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError,
-                    smtplib.SMTPSenderRefused, ValueError) as exc:
-                log.warning("invitation %s not sent: %s", invitation.id, type(exc).__name__)
-                summary.failed += 1
-                summary.failed_addresses.append(address)
-                continue
-            except (OSError, smtplib.SMTPException) as exc:
-                # The connection is gone: what was sent stays marked, the rest is reported.
-                log.warning("mail server connection lost: %s", type(exc).__name__)
-                raise MailError(
-                    f"The mail server stopped answering after {summary.sent} messages.",
-                    sent=summary.sent,
-                ) from exc
-            summary.sent += 1
-            _mark_sent(invitation, reminder)
-    finally:
-        try:
-            smtp.quit()
-        except (OSError, smtplib.SMTPException):
-            smtp.close()
-        session.flush()
-    return summary
-
-
-def _mark_sent(invitation: Invitation, reminder: bool) -> None:
-    now = utcnow()
-    if reminder and invitation.emailed_at is not None:
-        invitation.reminded_at = now
-    else:
-        invitation.emailed_at = invitation.emailed_at or now
-        if reminder:
-            invitation.reminded_at = now

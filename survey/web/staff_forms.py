@@ -157,3 +157,10 @@ class UserForm(FlaskForm):
                        choices=[SelectChoice(str(k), v) for k, v in ROLE_LABELS.items()],
                        validate_choice=True)
     board = SelectField("Board (board leads only)", choices=[], validate_choice=True)
+
+
+class RemindForm(FlaskForm):
+    """Reminders from a board's roster page: the whole board, one partnership or one member."""
+
+    partnership = HiddenField(validators=[Optional(), Regexp(r"^\d{1,18}$")])
+    member = HiddenField(validators=[Optional(), Regexp(r"^\d{1,18}$")])

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 
-from survey.db import db
+from survey.db import db, writes_late
 from survey.models import Cycle, CycleStatus
 from survey.questionnaire import QuestionnaireError, load_questionnaire
-from survey.services import audit, cycles, mail
+from survey.services import audit, cycles, mail, sending
 from survey.services.tabular import ImportProblem
 from survey.web.admin.blueprint import (
     Page,
@@ -97,28 +97,26 @@ def cycle_close(name: str) -> Page:
     return saved(f"Cycle {cycle.name} is closed.", "admin.cycle_list")
 
 
-def send_links(cycle: Cycle, board_code: str | None, reminders: bool) -> None:
-    """Email fresh links (all members, or those who have not submitted) and flash the outcome."""
+def send_links(recipients: sending.Recipients) -> None:
+    """Email fresh links (invitations, or reminders to those who have not submitted) and
+    flash the outcome. The mail goes out with no write lock held (see services/sending),
+    so the calling view must be @writes_late."""
     settings = mail.MailSettings.from_config(current_app.config)
     if not settings.smtp_url:
         flash("SURVEY_SMTP_URL is not set, so no email can be sent. "
               "Download the links instead.", "error")
         return
-    links = mail.links_to_send(db.session, cycle, board_code, reminders,
-                               not_emailed=not reminders)
-    if not links:
-        db.session.rollback()
-        flash(mail.NOTHING_TO_SEND if not reminders else "Every member has submitted.",
-              "success")
-        return
     try:
-        summary = mail.send_invitations(db.session, cycle, links, reminders, settings)
+        summary = sending.send_batch(db.writing, recipients, settings)
     except mail.MailError as exc:
-        db.session.commit() if exc.sent else db.session.rollback()
         flash(str(exc), "error")
         return
-    db.session.commit()
-    flash(summary.describe(reminders).capitalize() + ".",
+    if not (summary.sent or summary.failed or summary.skipped_no_email
+            or summary.skipped_recent):
+        flash("Every member has submitted." if recipients.reminders else mail.NOTHING_TO_SEND,
+              "success")
+        return
+    flash(summary.describe(recipients.reminders).capitalize() + ".",
           "error" if summary.failed else "success")
 
 
@@ -131,12 +129,14 @@ def _chosen_board(form: SendForm | LinksForm) -> str | None:
 
 
 @bp.post("/cycles/<name>/send")
+@writes_late  # mail goes out with no write lock held
 @admin_required
 def cycle_send(name: str) -> Page:
     """Send invitations, or reminders to those who have not submitted, for all or one board."""
     cycle = get_or_404(Cycle, name=name)
     form = SendForm()
-    send_links(cycle, _chosen_board(form), reminders=bool(form.remind.data))
+    send_links(sending.Recipients(cycle.id, reminders=bool(form.remind.data),
+                                  board_code=_chosen_board(form)))
     return redirect(url_for("admin.cycle_list"))
 
 

@@ -9,8 +9,8 @@ from sqlalchemy.exc import DBAPIError
 
 from survey.config import site_today
 from survey.db import database_problem, db, writes_late
-from survey.models import Board, Member, Partnership
-from survey.services import audit, mail, rosters
+from survey.models import Board, Member, Partnership, Role
+from survey.services import audit, mail, rosters, sending
 from survey.services.tabular import WEB_LIMITS, ImportProblem, iter_table
 from survey.web.access import require_board, staff_required
 from survey.web.admin.blueprint import (
@@ -24,7 +24,7 @@ from survey.web.admin.blueprint import (
 )
 from survey.web.admin.boards import render_partnership
 from survey.web.admin.cycles import send_links
-from survey.web.staff_forms import MemberForm, RosterUploadForm
+from survey.web.staff_forms import MemberForm, RemindForm, RosterUploadForm
 
 # --- members of a partnership ------
 
@@ -151,18 +151,45 @@ def board_roster(code: str) -> Page:
     return render_template(
         "admin/board_roster.html", board=board, cycle=cycle, partnerships=partnerships,
         members=members, statuses=statuses,
-        can_remind=bool(cycle and cycle.accepts_answers(site_today())),
+        can_remind=bool(cycle and cycle.accepts_answers(site_today())) and _may_remind(board),
+        remind_note=sending.THROTTLE_NOTE,
     )
 
 
+def _may_remind(board: Board) -> bool:
+    """Administrators and the board's own lead send reminders; state staff only look."""
+    return current_user.is_admin or (current_user.role == Role.BOARD
+                                     and current_user.board_code == board.code)
+
+
+def _remind_target(board: Board, form: RemindForm) -> tuple[int | None, int | None]:
+    """The partnership and member ids the form names (None: all); 404 outside the board."""
+    partnership_id = int(form.partnership.data) if form.partnership.data else None
+    member_id = int(form.member.data) if form.member.data else None
+    if partnership_id is not None:
+        get_or_404(Partnership, id=partnership_id, board_id=board.id)
+    if member_id is not None:
+        member = get_or_404(Member, id=member_id)
+        if member.partnership.board_id != board.id:
+            abort(404)
+    return partnership_id, member_id
+
+
 @bp.post("/boards/<code>/remind")
-@staff_required()
+@writes_late  # mail goes out with no write lock held
+@staff_required(Role.ADMIN, Role.BOARD)
 def board_remind(code: str) -> Page:
-    """Email a reminder to this board's members who have not submitted."""
+    """Email a reminder to this board's members who have not submitted: all of them, one
+    partnership's or one member (each member at most once every 24 hours)."""
     board = _board_for_roster(code)
+    form = RemindForm()
+    if not form.validate():
+        abort(400)
+    partnership_id, member_id = _remind_target(board, form)
     cycle = current_cycle()
     if cycle is None or not cycle.accepts_answers(site_today()):
         flash("There is no open cycle to remind anyone about.", "error")
     else:
-        send_links(cycle, board.code, reminders=True)
+        send_links(sending.Recipients(cycle.id, reminders=True, board_code=board.code,
+                                      partnership_id=partnership_id, member_id=member_id))
     return redirect(url_for("admin.board_roster", code=board.code))
