@@ -22,7 +22,7 @@ from reports.charts import base
 from survey import create_app
 from survey.config import load_config
 from survey.db import db
-from survey.models import Invitation, InvitationToken, LoginThrottle, StaffSession
+from survey.models import Invitation, InvitationToken, LoginThrottle, Member, StaffSession
 from survey.services import accounts, audit, login_limits
 from tests.conftest import CSRF_RE
 from tests.factories import (
@@ -440,3 +440,79 @@ def test_a_lost_connection_unmarks_and_drops_the_links_of_messages_not_sent(app)
         assert sorted(i.member.email for i in marked) == sorted(mailbox.recipients())
         links_after = db.session.execute(select(func.count(InvitationToken.id))).scalar_one()
         assert links_after == links_before + 2, "links of unsent messages are not kept"
+
+
+# --- item 10: email addresses checked, names kept out of the headers ------
+
+BAD_ADDRESSES = ["a,b@ex.org", "eve@ex.org\r\nBcc: x@evil", "no-at-sign.example.org",
+                 "two@@ex.org"]
+
+
+@pytest.mark.parametrize("address", BAD_ADDRESSES)
+def test_bad_member_emails_are_refused_on_the_admin_forms(app, address):
+    add_staff(app, "admin@example.org")
+    with app.app_context():
+        partnership = make_partnership(db.session, make_board(db.session, "05"), "Ports")
+        member = make_member(db.session, partnership, email="kept@example.org")
+        db.session.commit()
+        partnership_id, member_id = partnership.id, member.id
+    client = app.test_client()
+    login_from(client, "127.0.0.1", "admin@example.org")
+    token = CSRF_RE.search(client.get(f"/admin/partnerships/{partnership_id}")
+                           .get_data(as_text=True))[1]
+    added = client.post(f"/admin/partnerships/{partnership_id}/members", data={
+        "csrf_token": token, "name": "New One", "email": address, "partner_type": "business"})
+    assert added.status_code == 422
+    assert "Enter an email address like name@example.org." in added.get_data(as_text=True)
+    edited = client.post(f"/admin/members/{member_id}", data={
+        "csrf_token": token, "name": "Kept", "email": address, "partner_type": "business"})
+    assert edited.status_code == 422
+    with app.app_context():
+        emails = db.session.execute(select(Member.email)).scalars().all()
+        assert emails == ["kept@example.org"], "nothing written"
+
+
+@pytest.mark.parametrize("address", BAD_ADDRESSES)
+def test_bad_staff_emails_are_refused_on_the_web_and_the_cli(app, address):
+    add_staff(app, "admin@example.org")
+    result = app.test_cli_runner().invoke(args=["user", "create", address, "--role", "state"],
+                                          input=PASSWORD + "\n")
+    assert result.exit_code == 1
+    assert "is not an email address" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    client = app.test_client()
+    login_from(client, "127.0.0.1", "admin@example.org")
+    token = CSRF_RE.search(client.get("/admin/users").get_data(as_text=True))[1]
+    response = client.post("/admin/users", data={"csrf_token": token, "email": address,
+                                                 "role": "state", "board": ""})
+    assert response.status_code == 422
+    with app.app_context():
+        assert [u.email for u in accounts.list_users(db.session)] == ["admin@example.org"]
+
+
+@pytest.mark.smtp
+def test_a_typed_name_never_adds_a_recipient_or_a_header(app):
+    with app.app_context():
+        session = db.session
+        partnership = make_partnership(session, make_board(session, "06"), "Ports")
+        make_member(session, partnership, email="eve@example.org", name="Eve\r\nBcc: x@evil")
+        make_member(session, partnership, email="nul@example.org", name="Nu\x00l\x1b[31m \u202eLi")
+        legacy = make_member(session, partnership, email="ok@example.org", name="Legacy")
+        legacy.email = "a,b@ex.org"  # stored before addresses were checked
+        make_cycle(session, "2026")
+        session.commit()
+    with mail_server(app, Mailbox()) as mailbox:
+        result = app.test_cli_runner().invoke(args=["invite", "--cycle", "2026", "--send"])
+    assert result.exit_code == 1, "one address could not be used"
+    assert result.output.strip() == "2 invitations sent, 1 failed (a,b@ex.org)"
+    assert mailbox.recipients() == ["eve@example.org", "nul@example.org"]
+    eve = mailbox.to("eve@example.org").message
+    assert "Bcc" not in eve and eve.get_all("To") == ['"Eve Bcc: x@evil" <eve@example.org>']
+    assert eve["To"].addresses[0].addr_spec == "eve@example.org"
+    assert len(eve["To"].addresses) == 1
+    nul = mailbox.to("nul@example.org").message
+    assert nul["To"].addresses[0].display_name == "Nu l [31m Li"
+    with app.app_context():
+        legacy_invitation = db.session.execute(select(Invitation).join(Member).where(
+            Member.email == "a,b@ex.org")).scalar_one()
+        assert legacy_invitation.emailed_at is None and legacy_invitation.tokens == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -48,8 +49,14 @@ def checked_email(email: str) -> str:
     try:
         valid = validate_email(typed, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise AccountError(f"{typed[:100]} is not an email address: {exc}") from None
+        raise AccountError(f"{_printable(typed[:100])} is not an email address: {exc}") from None
     return normalise_email(valid.normalized)
+
+
+def _printable(text: str) -> str:
+    """Typed text fit for a one-line message: control characters shown as escapes."""
+    return "".join(f"\\x{ord(ch):02x}" if unicodedata.category(ch).startswith("C") else ch
+                   for ch in text)
 
 
 def hash_password(password: str) -> str:
