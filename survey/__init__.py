@@ -66,6 +66,9 @@ def register_extensions(app: Flask) -> None:
     from survey.web.access import init_login
 
     init_login(app)
+    from survey.i18n import init_i18n
+
+    init_i18n(app)  # partners' pages and emails in English or Spanish (SPEC 13)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -133,8 +136,11 @@ def register_errorhandlers(app: Flask) -> None:
 
     def render_error(code: int, message: str | None = None) -> tuple[str, int]:
         title, default = ERROR_MESSAGES.get(code, ("Error", "The request failed."))
+        from survey.i18n import translate  # a partner's error page is in their language
+
         body = render_template(
-            "error.html", code=code, title=title, message=message or default,
+            "error.html", code=code, title=translate(title),
+            message=translate(message or default),
             request_id=g.get("request_id", ""),
         )
         return body, code

@@ -31,6 +31,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # Dates and times are stored in UTC and shown in this zone.
         "TIMEZONE": _timezone(os.environ.get("SURVEY_TIMEZONE", "America/New_York")),
         "MAIL_FROM": os.environ.get("SURVEY_MAIL_FROM", "sector-survey@localhost"),
+        # Who partners can ask for help (an email, a phone, a name); shown when set.
+        "HELP_CONTACT": os.environ.get("SURVEY_HELP_CONTACT", "").strip(),
         # Proxies in front of the app whose X-Forwarded-* headers are believed (0: none).
         "TRUSTED_PROXIES": _trusted_proxies(os.environ.get("SURVEY_TRUSTED_PROXIES", "0")),
         "MAX_CONTENT_LENGTH": MAX_UPLOAD_BYTES,

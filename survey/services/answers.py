@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from flask_babel import gettext as _  # partners read these in their language
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -73,7 +74,7 @@ def parse_element_form(
     for name in form.keys():
         if name in FORM_CONTROL_FIELDS or name == COMMENT_FIELD or name in codes:
             continue
-        result.errors["form"] = (
+        result.errors["form"] = _(
             "The form sent answers that are not part of this page. "
             "Reload the page and answer again."
         )
@@ -82,21 +83,21 @@ def parse_element_form(
         if not values:
             continue
         if len(values) > 1 or values[0] not in allowed:
-            result.errors[item_field_id(item.code)] = (
-                f"Choose one of the options for “{item.text}”"
+            result.errors[item_field_id(item.code)] = _(
+                "Choose one of the options for “%(statement)s”", statement=item.text
             )
             continue
         result.answers[item.code] = values[0]
     comments = form.getlist(COMMENT_FIELD)
     if len(comments) > 1:
-        result.errors[COMMENT_FIELD] = "Send the comment once"
+        result.errors[COMMENT_FIELD] = _("Send the comment once")
     elif comments:
         # Browsers send a textarea's line breaks as CRLF; count them as the page does.
         text = comments[0].replace("\r\n", "\n").strip()
         if len(text) > comment_max_length:
-            result.errors[COMMENT_FIELD] = (
-                f"The comment must be {comment_max_length:,} characters or fewer "
-                f"(it has {len(text):,})"
+            result.errors[COMMENT_FIELD] = _(
+                "The comment must be %(limit)s characters or fewer (it has %(length)s)",
+                limit=f"{comment_max_length:,}", length=f"{len(text):,}",
             )
         result.comment = text
     return result

@@ -19,9 +19,12 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from survey.i18n import email_language, long_date
 from survey.models import Cycle, Invitation, InvitationStatus
 from survey.services.invitations import (
     IssuedLink,
@@ -166,48 +169,55 @@ def compose_invitation(
     cycle = invitation.cycle
     participation = invitation.participation
     url = partner_url(settings.base_url, link.token)
-    deadline = f"{cycle.closes_on:%B} {cycle.closes_on.day}, {cycle.closes_on.year}"
-    partnership = participation.partnership_name
-    board = participation.board_name
-    greeting = f"Dear {member.name}," if member.name else "Hello,"
-    subject = (
-        f"Reminder: {partnership} self-assessment {cycle.name}" if reminder
-        else f"Your invitation: {partnership} self-assessment {cycle.name}"
-    )
-    opening = (
-        "This is a reminder: your answers to the sector partnership self-assessment "
-        "have not been submitted yet." if reminder
-        else "You are invited, as a partner of this sector partnership, to judge with the "
-        "other partners how mature the partnership is on the six elements of Florida's "
-        "Sector Strategy Policy."
-    )
-    since_last = "" if reminder else _since_last(invitation)
+    # The partner's language (the link's choice, else the roster's, else English).
+    language = email_language(invitation.language, member.language)
+    with force_locale(language):
+        deadline = long_date(cycle.closes_on, language)
+        partnership = participation.partnership_name
+        board = participation.board_name
+        names = {"partnership": partnership, "cycle": cycle.name}
+        greeting = _("Dear %(name)s,", name=member.name) if member.name else _("Hello,")
+        subject = (
+            _("Reminder: %(partnership)s self-assessment %(cycle)s", **names) if reminder
+            else _("Your invitation: %(partnership)s self-assessment %(cycle)s", **names)
+        )
+        opening = (
+            _("This is a reminder: your answers to the sector partnership self-assessment "
+              "have not been submitted yet.") if reminder
+            else _("You are invited, as a partner of this sector partnership, to judge with "
+                   "the other partners how mature the partnership is on the six elements of "
+                   "Florida's Sector Strategy Policy.")
+        )
+        since_last = "" if reminder else _since_last(invitation)
+        facts = [(_("Partnership"), partnership), (_("Board"), board),
+                 (_("Cycle"), cycle.name), (_("Please submit by"), deadline)]
+        keep = _("You can stop at any time and come back to the same link; your answers are "
+                 "saved on every page.")
+        personal = _("Your personal link (do not share it):")
+        open_link = _("Open your self-assessment")
+        copy_link = _("Or copy this personal link (do not share it):")
     text = (
         f"{greeting}\n\n{opening}\n\n{since_last + chr(10) * 2 if since_last else ''}"
-        f"Partnership: {partnership}\nBoard: {board}\nCycle: {cycle.name}\n"
-        f"Please submit by: {deadline}\n\n"
-        f"Your personal link (do not share it):\n{url}\n\n"
-        "You can stop at any time and come back to the same link; your answers are saved "
-        "on every page.\n"
+        + "".join(f"{label}: {value}\n" for label, value in facts)
+        + f"\n{personal}\n{url}\n\n{keep}\n"
     )
     e = html.escape
     body_html = (
         f"<p>{e(greeting)}</p><p>{e(opening)}</p>"
         f"{f'<p>{e(since_last)}</p>' if since_last else ''}"
-        f"<ul><li>Partnership: {e(partnership)}</li><li>Board: {e(board)}</li>"
-        f"<li>Cycle: {e(cycle.name)}</li><li>Please submit by: {e(deadline)}</li></ul>"
-        f'<p><a href="{e(url, quote=True)}">Open your self-assessment</a></p>'
-        f"<p>Or copy this personal link (do not share it): {e(url)}</p>"
-        "<p>You can stop at any time and come back to the same link; your answers are saved "
-        "on every page.</p>"
+        "<ul>" + "".join(f"<li>{e(label)}: {e(value)}</li>" for label, value in facts) + "</ul>"
+        f'<p><a href="{e(url, quote=True)}">{e(open_link)}</a></p>'
+        f"<p>{e(copy_link)} {e(url)}</p><p>{e(keep)}</p>"
     )
     message = EmailMessage()
     message["Subject"] = _one_line(subject)
     message["From"] = settings.mail_from
     message["To"] = recipient(member.name, member.email or "")
     message.set_content(text)
-    message.add_alternative(f"<!doctype html><html><body>{body_html}</body></html>",
-                            subtype="html")
+    message.add_alternative(
+        f'<!doctype html><html lang="{language}"><body>{body_html}</body></html>',
+        subtype="html")
+    message["Content-Language"] = language  # after the parts: it describes the whole message
     return message
 
 

@@ -12,11 +12,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
 
-from survey import abort_with, csrf
+from survey import abort_with, csrf, i18n
 from survey.config import site_today
 from survey.db import db
 from survey.models import CycleStatus, Invitation, InvitationStatus
@@ -28,19 +29,29 @@ from survey.web.partner_forms import element_form
 bp = Blueprint("partner", __name__, url_prefix="/s")
 
 def long_date(value: dt.date | dt.datetime | None) -> str:
-    """A date as partners read it: "Friday, 9 January 2027" (moments in the site's zone)."""
+    """A date as partners read it, in their language (moments in the site's zone)."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
         # Stored in UTC (SQLite hands them back naive); shown in Florida's time.
         moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
         value = moment.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
-    return f"{value:%A}, {value.day} {value:%B %Y}"
+    return i18n.long_date(value)  # "January 10, 2027"; "10 de enero de 2027"
+
+
+SECONDS_PER_ITEM = 45  # reading four short descriptors and choosing one
+
+
+def minutes_for(items: int) -> int:
+    """A time estimate from the item count, in whole five minutes (at least five)."""
+    return max(5, 5 * round(items * SECONDS_PER_ITEM / 60 / 5))
 
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"long_date": long_date}
+    state_labels = {"not started": _("Not started"), "in progress": _("In progress"),
+                    "complete": _("Complete")}
+    return {"long_date": long_date, "minutes_for": minutes_for, "state_labels": state_labels}
 
 
 class Survey:
@@ -52,6 +63,8 @@ class Survey:
         self.cycle = invitation.cycle
         self.participation = invitation.participation
         self.questionnaire = Questionnaire.from_dict(self.cycle.content)
+        # The same items, codes and values in the partner's language (SPEC 13).
+        self.questionnaire = self.questionnaire.localized(i18n.current_language())
 
     @property
     def open(self) -> bool:
@@ -80,23 +93,25 @@ def load_survey(token: str) -> Survey:
     """The partner's survey, or a clear page for an unknown, removed or not-yet-open link."""
     invitation = find_invitation(db.session, token)
     if invitation is None:
-        abort_with(404, "This link is not valid. Check that you copied the whole address "
-                   "from your invitation, or ask your board for a new link.")
+        abort_with(404, _("This link is not valid. Check that you copied the whole address "
+                          "from your invitation, or ask your board for a new link."))
     assert invitation is not None
+    # The link's chosen language, else the roster's, else the browser's.
+    i18n.use_partner_language(invitation.language or invitation.member.language)
     if not invitation.member.active:
-        abort_with(403, "This link no longer works: you are not on the partnership's roster "
-                   "any more. Ask your board if that is a mistake.")
+        abort_with(403, _("This link no longer works: you are not on the partnership's "
+                          "roster any more. Ask your board if that is a mistake."))
     if invitation.cycle.status == CycleStatus.DRAFT:
-        abort_with(403, f"This survey is not open yet. It opens on "
-                   f"{long_date(invitation.cycle.opens_on)}; come back to this link then.")
+        abort_with(403, _("This survey is not open yet. It opens on %(date)s; come back to "
+                          "this link then.", date=long_date(invitation.cycle.opens_on)))
     return Survey(token, invitation)
 
 
 def require_open(survey: Survey) -> None:
     """Refuse a write once the cycle has closed."""
     if not survey.open:
-        abort_with(403, f"This cycle closed on {long_date(survey.cycle.closes_on)}; "
-                   "answers can no longer be changed.")
+        abort_with(403, _("This cycle closed on %(date)s; answers can no longer be changed.",
+                          date=long_date(survey.cycle.closes_on)))
 
 
 def csrf_valid() -> bool:
@@ -143,6 +158,11 @@ def element(token: str, element_key: str) -> Response | tuple[str, int] | str:
     session.commit()
     if request.form.get("action") == "overview":
         return redirect(url_for(".overview", token=token), 303)
+    switch = request.form.get("action", "").removeprefix("language-")
+    if i18n.known(switch):  # the language switch on an open page saves the page first
+        invitation.language = switch
+        session.commit()
+        return redirect(url_for(".element", token=token, element_key=element.key), 303)
     return redirect(survey.next_url(element), 303)
 
 
@@ -191,3 +211,20 @@ def submit(token: str) -> Response | tuple[str, int]:
     answer_service.submit(db.session, survey.invitation)
     db.session.commit()
     return redirect(url_for(".overview", token=token, submitted=1), 303)
+
+
+@bp.post("/<token>/language")
+def language(token: str) -> Response:
+    """The language switch: kept on the invitation, for this link (CSRF-checked POST)."""
+    survey = load_survey(token)
+    chosen = i18n.known(request.form.get("language"))
+    if chosen is None:
+        abort_with(400, _("Choose English or Spanish."))
+    survey.invitation.language = chosen
+    db.session.commit()
+    back = request.form.get("next", "")
+    own = url_for(".overview", token=token)
+    # Only back to this link's own pages (never an address from elsewhere).
+    if back != own and not back.startswith(own + "/"):
+        back = own
+    return redirect(back, 303)
