@@ -77,13 +77,20 @@ def test_demo_builds_a_realistic_state_on_an_empty_database(
             assert re.search(rf"{re.escape(email)}\s+\S{{10,}}", result.output)
 
         tokens = LINK_RE.findall(result.output)
-        assert len(tokens) == 5
+        assert len(tokens) == 6  # two in progress, three not started, one in Spanish
+        spanish = re.search(r"/s/(\S+)\s+.*en español\)", result.output)
+        assert spanish, result.output
+        assert find_invitation(session, spanish.group(1)).member.language == "es"
+        languages = Counter(session.execute(select(Member.language)).scalars())
+        assert 0.1 <= languages["es"] / sum(languages.values()) <= 0.3
         invitation = find_invitation(session, tokens[0])
         assert invitation is not None and invitation.cycle.name == "2026"
         assert invitation.status != InvitationStatus.SUBMITTED
 
     response = app.test_client().get(f"/s/{tokens[0]}")
     assert response.status_code == 200
+    spanish_page = app.test_client().get(f"/s/{spanish.group(1)}").get_data(as_text=True)
+    assert '<html lang="es">' in spanish_page and "Su respuesta" in spanish_page
 
 
 def test_demo_runs_once_and_refuses_other_data(app: Flask, runner: FlaskCliRunner) -> None:

@@ -271,14 +271,17 @@ def renew_demo_access(session: Session, seed: int = DEMO_SEED) -> DemoResult:
 
 def _links(session: Session, rng: random.Random,
            pending: list[Invitation]) -> list[tuple[str, str]]:
-    """Fresh tokens for two partners in progress and three not started: (who, token)."""
+    """Fresh tokens for two partners in progress, three not started and one who reads
+    Spanish (their pages and emails are in Spanish): (who, token)."""
     drafts = [i for i in pending if i.status == InvitationStatus.IN_PROGRESS]
     fresh = [i for i in pending if i.status == InvitationStatus.NOT_STARTED]
     chosen = rng.sample(drafts, min(2, len(drafts))) + rng.sample(fresh, min(3, len(fresh)))
+    chosen += [i for i in pending if i.member.language == "es" and i not in chosen][:1]
     links = []
     for invitation in chosen:
         member = invitation.member
-        who = f"{member.name} ({member.partnership.name}, {invitation.status.replace('_', ' ')})"
+        who = f"{member.name} ({member.partnership.name}, {invitation.status.replace('_', ' ')}"
+        who += ", en español)" if member.language == "es" else ")"
         links.append((who, add_token(session, invitation)))
     return links
 
@@ -340,7 +343,9 @@ def _rosters(session: Session, rng: random.Random,
                 partnership=partnership, name=f"{first} {last}", partner_type=partner_type,
                 email=f"{first}.{last}.{serial}@{domain}".lower(),
                 organization=_organization(rng, partner_type, partnership.sector,
-                                           partnership.board))
+                                           partnership.board),
+                # One partner in five reads Spanish first (the roster's language column).
+                language="es" if serial % 5 == 0 else None)
             session.add(member)
             roster.append(member)
         rosters[partnership.id] = roster
