@@ -516,3 +516,94 @@ def test_a_typed_name_never_adds_a_recipient_or_a_header(app):
         legacy_invitation = db.session.execute(select(Invitation).join(Member).where(
             Member.email == "a,b@ex.org")).scalar_one()
         assert legacy_invitation.emailed_at is None and legacy_invitation.tokens == []
+
+
+@dataclasses.dataclass
+class Board3:
+    cycle_id: int
+    health: int  # partnership ids
+    ports: int
+    elsewhere: int  # a partnership of board 04
+    fay: int  # member ids: Fay (Health, not started), Sam (Health), Pat (Ports)
+    sam: int
+    pat: int
+    far: int  # a member of board 04
+
+
+def two_boards(app: Flask) -> Board3:
+    with app.app_context():
+        session = db.session
+        board = make_board(session, "03", "Board three")
+        health = make_partnership(session, board, "Health")
+        ports = make_partnership(session, board, "Ports")
+        other = make_partnership(session, make_board(session, "04", "Board four"), "Far")
+        cycle = make_cycle(session, "2026")
+        fay = make_member(session, health, email="fay@example.org", name="Fay")
+        sam = make_member(session, health, email="sam@example.org", name="Sam")
+        pat = make_member(session, ports, email="pat@example.org", name="Pat")
+        far = make_member(session, other, email="far@example.org", name="Far")
+        accounts.create_user(session, "admin@example.org", PASSWORD, "admin")
+        accounts.create_user(session, "state@example.org", PASSWORD, "state")
+        accounts.create_user(session, "lead@example.org", PASSWORD, "board", board)
+        session.commit()
+        return Board3(cycle.id, health.id, ports.id, other.id, fay.id, sam.id, pat.id, far.id)
+
+
+def signed_in_as(app: Flask, email: str) -> tuple[FlaskClient, str]:
+    client = app.test_client()
+    assert login_from(client, "127.0.0.1", email).status_code == 302
+    page = client.get("/admin/boards/03/roster")
+    return client, CSRF_RE.search(page.get_data(as_text=True))[1]
+
+
+@pytest.mark.smtp
+def test_state_staff_cannot_send_reminders(app):
+    two_boards(app)
+    with mail_server(app, Mailbox()) as mailbox:
+        client, token = signed_in_as(app, "state@example.org")
+        page = client.get("/admin/boards/03/roster").get_data(as_text=True)
+        assert "/admin/boards/03/remind" not in page, "no buttons for state staff"
+        assert client.post("/admin/boards/03/remind",
+                           data={"csrf_token": token}).status_code == 404
+        lead, lead_token = signed_in_as(app, "lead@example.org")
+        assert lead.post("/admin/boards/04/remind",
+                         data={"csrf_token": lead_token}).status_code == 404
+    assert mailbox.messages == []
+
+
+@pytest.mark.smtp
+def test_a_lead_reminds_one_partnership_or_one_member_of_their_own_board(app):
+    ids = two_boards(app)
+    with mail_server(app, Mailbox()) as mailbox:
+        lead, token = signed_in_as(app, "lead@example.org")
+        page = lead.get("/admin/boards/03/roster").get_data(as_text=True)
+        assert "A member is emailed at most once every 24 hours." in page
+        assert f'name="member" value="{ids.pat}"' in page
+        assert f'name="partnership" value="{ids.health}"' in page
+
+        def remind(**target: int):
+            return lead.post("/admin/boards/03/remind", data={"csrf_token": token, **target},
+                             follow_redirects=True)
+
+        assert "1 reminder sent" in remind(member=ids.pat).get_data(as_text=True)
+        assert mailbox.recipients() == ["pat@example.org"]
+        mailbox.messages.clear()
+        assert "2 reminders sent" in remind(partnership=ids.health).get_data(as_text=True)
+        assert mailbox.recipients() == ["fay@example.org", "sam@example.org"]
+        mailbox.messages.clear()
+        again = remind(member=ids.fay).get_data(as_text=True)
+        assert "0 reminders sent, 1 emailed in the last 24 hours left out" in again
+        # Another board's partnership or member, or a made-up id: 404, nothing sent.
+        for target in ({"member": ids.far}, {"partnership": ids.elsewhere},
+                       {"member": 999999}):
+            assert lead.post("/admin/boards/03/remind",
+                             data={"csrf_token": token, **target}).status_code == 404
+        assert lead.post("/admin/boards/03/remind",
+                         data={"csrf_token": token, "member": "1 OR 1=1"}).status_code == 400
+    assert mailbox.messages == []
+    with app.app_context():
+        sends = [(e.actor, e.target, e.detail["sent"]) for e in audit.events(
+            db.session, action="reminders.send")]
+    assert sends == [("lead@example.org", f"member {ids.fay}", 0),
+                     ("lead@example.org", f"partnership {ids.health}", 2),
+                     ("lead@example.org", f"member {ids.pat}", 1)]

@@ -157,7 +157,7 @@ def test_invitations_sent_from_the_web_arrive_with_a_working_link(session, clien
     response = client.post("/admin/cycles/2026/send",
                            data={"board": "03", "invite": "y", "csrf_token": token},
                            follow_redirects=True)
-    assert ("3 invitations sent, 1 members without an email address skipped"
+    assert ("3 invitations sent, 1 member without an email address skipped"
             in response.get_data(as_text=True))
     assert smtp_server.recipients() == ["done@example.org", "draft@example.org",
                                         "fresh@example.org"]
@@ -195,7 +195,7 @@ def test_survey_invite_send_emails_every_board(session, runner, smtp_server, ros
     result = runner.invoke(args=["invite", "--cycle", "2026", "--send"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == (
-        "4 invitations sent, 1 members without an email address skipped")
+        "4 invitations sent, 1 member without an email address skipped")
     assert smtp_server.recipients() == ["done@example.org", "draft@example.org",
                                         "far@example.org", "fresh@example.org"]
     far = smtp_server.to("far@example.org")
@@ -231,7 +231,7 @@ def test_reminders_go_only_to_those_who_have_not_submitted(session, runner, clie
     token = csrf_token(client, "/admin/boards/03/roster")
     response = client.post("/admin/boards/03/remind", data={"csrf_token": token},
                            follow_redirects=True)
-    assert ("0 reminders sent, 1 members without an email address skipped, 2 emailed in the "
+    assert ("0 reminders sent, 1 member without an email address skipped, 2 emailed in the "
             "last 24 hours left out" in response.get_data(as_text=True)), "once a day at most"
     assert smtp_server.messages == []
 

@@ -83,10 +83,11 @@ class SendSummary:
 
     def describe(self, reminder: bool = False) -> str:
         """One line for a flash message or the terminal."""
-        what = "reminders" if reminder else "invitations"
-        line = f"{self.sent} {what} sent"
+        what = "reminder" if reminder else "invitation"
+        line = f"{self.sent} {what}{'' if self.sent == 1 else 's'} sent"
         if self.skipped_no_email:
-            line += f", {self.skipped_no_email} members without an email address skipped"
+            members = "member" if self.skipped_no_email == 1 else "members"
+            line += f", {self.skipped_no_email} {members} without an email address skipped"
         if self.skipped_recent:
             line += (f", {self.skipped_recent} emailed in the last 24 hours left out "
                      "(a member is emailed at most once a day)")
