@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskCliRunner
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from survey.models import (
@@ -410,3 +410,18 @@ def test_opening_invites_every_invitable_member_once_with_set_based_writes(
     assert session.execute(select(Invitation.participation_id)
                            .where(Invitation.member_id == newcomer.id)).scalar_one() \
         == participation.id
+
+
+def test_imported_answers_read_back_with_the_same_timestamps_as_saved_ones(
+    runner: FlaskCliRunner, session: Session, boards: dict[str, Board], tmp_path: Path
+) -> None:
+    """Answers written in bulk store `updated_at` as every other write does."""
+    make_cycle(session, "2025", status="closed")
+    session.commit()
+    path = write_csv(tmp_path / "responses.csv", RESPONSES_HEADER, response_rows())
+    assert runner.invoke(args=["responses", "import", str(path), "--cycle", "2025"]).exit_code == 0
+    session.expire_all()
+    stamps = session.execute(select(cast(Answer.updated_at, String))).scalars().all()
+    submitted = session.execute(select(cast(Invitation.submitted_at, String))).scalars().all()
+    assert len(stamps) == 5 and len(set(stamps)) == 1  # stored exactly as the ORM stores it
+    assert set(stamps) == set(submitted)

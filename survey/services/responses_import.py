@@ -124,6 +124,7 @@ class _Checker:
         self._values: dict[Value, Value] = {}  # one shared tuple per distinct value
         self._board_cache: dict[str, Board | None] = {}
         self._text_cache: dict[str, tuple[str, list[str]]] = {}
+        self._respondent_cache: dict[str, list[str]] = {}
 
     def _board(self, code: str) -> Board | None:
         if code not in self._board_cache:
@@ -145,6 +146,19 @@ class _Checker:
             cached = self._text_cache[raw] = (name, reasons)
         return cached
 
+    def _respondent_problems(self, respondent: str) -> list[str]:
+        """What is wrong with a respondent identifier (cached: each repeats per item)."""
+        cached = self._respondent_cache.get(respondent)
+        if cached is None:
+            if not respondent:
+                cached = ["empty respondent"]
+            elif len(respondent) > TEXT_MAX:
+                cached = [f"respondent longer than {TEXT_MAX} characters"]
+            else:
+                cached = control_problems("respondent", respondent)
+            self._respondent_cache[respondent] = cached
+        return cached
+
     def check(self, number: int, row: TableRow) -> None:
         reasons: list[str] = []
         cycle_name = row.get("cycle") or ""
@@ -163,12 +177,7 @@ class _Checker:
         if board is None:
             reasons.append(f"unknown board {code!r}" if code else "empty board")
         reasons += partnership_reasons
-        if not respondent:
-            reasons.append("empty respondent")
-        elif len(respondent) > TEXT_MAX:
-            reasons.append(f"respondent longer than {TEXT_MAX} characters")
-        elif control_problems("respondent", respondent):
-            reasons += control_problems("respondent", respondent)
+        reasons += self._respondent_problems(respondent)
         partner_type = parse_partner_type(type_text)
         if partner_type is None:
             known = ", ".join(PARTNER_TYPE_LABELS)
@@ -362,21 +371,27 @@ def _replace_answers(session: Session, respondents: Sequence[_Respondent],
         for chunk in chunks(ids, 500):
             session.execute(delete(table).where(table.c.invitation_id.in_(chunk),
                                                 table.c.item_code.in_(sorted(items))))
+    # The answers go straight to the driver's executemany: SQLAlchemy's per-row parameter
+    # processing cost more than the database's own work (profiled: 216k rows).
+    connection = session.connection()
+    dialect = connection.dialect
+    columns = ("invitation_id", "element_key", "item_code", "level", "special", "updated_at")
+    marks = ", ".join(["?" if dialect.paramstyle == "qmark" else "%s"] * len(columns))
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+    process = table.c.updated_at.type.dialect_impl(dialect).bind_processor(dialect)
+    stamp = process(now) if process is not None else now
     total = 0
-    batch: list[dict[str, Any]] = []
-    statement = insert(table)
+    batch: list[tuple[Any, ...]] = []
     for respondent, invitation_id in zip(respondents, invitation_ids, strict=True):
         for code, ((element, level, special), _row) in respondent.answers.items():
             if level is None and special is None:
                 continue  # an empty score: unanswered (any earlier answer is deleted above)
-            batch.append({"invitation_id": invitation_id, "element_key": element,
-                          "item_code": code, "level": level, "special": special,
-                          "updated_at": now})
+            batch.append((invitation_id, element, code, level, special, stamp))
         if len(batch) >= ANSWER_CHUNK:
-            session.execute(statement, batch)
+            connection.exec_driver_sql(sql, batch)
             total += len(batch)
             batch = []
     if batch:
-        session.execute(statement, batch)
+        connection.exec_driver_sql(sql, batch)
         total += len(batch)
     return total

@@ -137,7 +137,7 @@ def _rows(records: Iterator[list[str]], required_columns: Sequence[str],
         if cells > limits.cells:
             raise ImportProblem([f"the file has more than {limits.cells:,} cells, the limit for "
                                  "one import; remove unused columns or split it"])
-        if not any(cell.strip() for cell in record):
+        if not "".join(record).strip():
             continue
         width = len(record)
         row: TableRow = {column: record[position].strip() if position < width else ""
@@ -152,21 +152,21 @@ def _csv_records(source: Source) -> Iterator[list[str]]:
     binary: IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
     with binary, io.TextIOWrapper(binary, encoding=encoding, newline="") as text:
         try:
-            for record in csv.reader(text):
-                if any("\x00" in cell for cell in record):
-                    raise ImportProblem(["the file is not a text CSV file"])
-                yield record
+            yield from csv.reader(text)
         except csv.Error as exc:
             raise ImportProblem([f"the CSV file cannot be read: {exc}"]) from None
 
 
 def _csv_encoding(source: Source) -> str:
-    """UTF-8 (with or without a BOM), else Windows-1252: checked over the whole file."""
+    """UTF-8 (with or without a BOM), else Windows-1252: checked over the whole file,
+    which must not hold a NUL byte (no database stores it; a binary file does)."""
     binary: IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
     with binary:
         decoder = codecs.getincrementaldecoder("utf-8")()
         try:
             while chunk := binary.read(1 << 20):
+                if b"\x00" in chunk:
+                    raise ImportProblem(["the file is not a text CSV file"])
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
             return "utf-8-sig"

@@ -1,0 +1,243 @@
+"""Imports at statewide scale, each against a bare baseline measured in the same run.
+
+Run: python benchmarks/bench_import.py [--database-url URL] [--boards 24]
+     [--partnerships 10] [--respondents 25] [--json out.json]
+
+Generates the statewide set (24 boards x 10 partnerships x 25 respondents x 36 items =
+216,000 answers) as CSV, and a roster of the same 6,000 people, then times, each as
+its own `survey` process (wall time and the child's peak memory, ru_maxrss):
+
+- `survey responses import` into a fresh database (members, participations,
+  invitations and answers all created), against a bare `sqlite3` script that reads
+  the same CSV with `csv.reader` and inserts every row with one `executemany` in one
+  transaction (the floor for "read these rows and store them");
+- `survey roster import` of the 6,000 members, and `survey cycle open` creating their
+  6,000 invitations, into a second database;
+- `survey cycle list` on an empty database: the fixed cost of starting the command
+  (Python, Flask, SQLAlchemy), included in every figure above.
+
+Peak memory is also measured on a file with half the respondents: flat memory means
+the two figures are close, not proportional. With --database-url (PostgreSQL) the
+`survey` commands run there (the database is emptied first; the baseline stays SQLite).
+Other benchmarks call `run(...)`, which returns the figures as a dict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from survey.models import PARTNER_TYPE_LABELS  # noqa: E402
+from survey.questionnaire import default_folder, load_questionnaire  # noqa: E402
+
+RESPONSE_HEADER = ["cycle", "board", "partnership", "respondent", "partner_type", "element",
+                   "item", "score"]
+ROSTER_HEADER = ["board", "partnership", "sector", "name", "email", "organization",
+                 "partner_type"]
+CYCLE = "2031"
+SECTORS = ["Health Care", "Manufacturing", "Logistics", "Construction", "IT", "Finance"]
+
+BASELINE_SCRIPT = r"""
+import csv, sqlite3, sys
+connection = sqlite3.connect(sys.argv[2], isolation_level=None)
+connection.execute("PRAGMA journal_mode=WAL")
+connection.execute("CREATE TABLE answers (id INTEGER PRIMARY KEY, cycle TEXT, board TEXT, "
+                   "partnership TEXT, respondent TEXT, partner_type TEXT, element TEXT, "
+                   "item TEXT, score TEXT)")
+with open(sys.argv[1], newline="", encoding="utf-8") as handle:
+    rows = csv.reader(handle)
+    next(rows)
+    connection.execute("BEGIN")
+    connection.executemany("INSERT INTO answers (cycle, board, partnership, respondent, "
+                           "partner_type, element, item, score) VALUES (?,?,?,?,?,?,?,?)", rows)
+    connection.execute("COMMIT")
+"""
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One process: wall seconds and peak resident memory."""
+
+    seconds: float
+    peak_mb: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {"seconds": round(self.seconds, 3), "peak_mb": round(self.peak_mb, 1)}
+
+
+def measure(args: list[str], env: dict[str, str]) -> Measure:
+    """Run a process to its end; its wall time and peak memory (fails loudly on exit != 0)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    out, err = process.stdout.read(), process.stderr.read()  # type: ignore[union-attr]
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({process.returncode}): "
+                           f"{(err or out).decode(errors='replace')[:2000]}")
+    return Measure(seconds, usage.ru_maxrss / 1024)
+
+
+def write_files(folder: Path, boards: int, partnerships: int, respondents: int,
+                seed: int = 31) -> tuple[Path, Path, int]:
+    """The responses CSV and the matching roster CSV; (responses, roster, answers)."""
+    questionnaire = load_questionnaire(default_folder())
+    items = [(item.element_key, item.code) for item in questionnaire.items]
+    levels = [str(level.value) for level in questionnaire.scale.levels]
+    scores = levels * 6 + ["DK", "NA", ""]
+    types = list(PARTNER_TYPE_LABELS)
+    rng = random.Random(seed)
+    responses, roster = folder / "responses.csv", folder / "roster.csv"
+    answers = 0
+    with open(responses, "w", newline="", encoding="utf-8") as r_handle, \
+            open(roster, "w", newline="", encoding="utf-8") as m_handle:
+        r_out, m_out = csv.writer(r_handle), csv.writer(m_handle)
+        r_out.writerow(RESPONSE_HEADER)
+        m_out.writerow(ROSTER_HEADER)
+        for b in range(1, boards + 1):
+            board = f"{b:02d}"
+            for p in range(partnerships):
+                name = f"{SECTORS[p % len(SECTORS)]} Partnership {b}-{p}"
+                for n in range(respondents):
+                    email = f"partner{n}.p{p}.b{board}@example.org"
+                    kind = types[(b + p + n) % len(types)]
+                    m_out.writerow([board, name, SECTORS[p % len(SECTORS)], f"Partner {n}",
+                                    email, "Acme", kind])
+                    for element, code in items:
+                        r_out.writerow([CYCLE, board, name, email, kind, element, code,
+                                        rng.choice(scores)])
+                        answers += 1
+    return responses, roster, answers
+
+
+def _half(source: Path, target: Path) -> Path:
+    """The first half of a responses file (whole respondents), for the memory check."""
+    with open(source, encoding="utf-8") as handle:
+        lines = handle.readlines()
+    body = lines[1:]
+    target.write_text(lines[0] + "".join(body[: len(body) // 2]), encoding="utf-8")
+    return target
+
+
+class Survey:
+    """`survey` commands against one database, each in its own process."""
+
+    def __init__(self, folder: Path, url: str | None) -> None:
+        self.folder = folder
+        self.url = url or f"sqlite:///{folder / 'survey.sqlite3'}"
+        self.env = {**os.environ, "SURVEY_DATABASE_URL": self.url,
+                    "SURVEY_INSTANCE_PATH": str(folder / "instance"),
+                    "SURVEY_SECRET_KEY": "bench"}
+        self.exe = str(Path(sys.executable).with_name("survey"))
+
+    def __call__(self, *args: str) -> Measure:
+        return measure([self.exe, *args], self.env)
+
+    def fresh(self) -> None:
+        """An empty, migrated database with the 24 boards and a draft cycle."""
+        if self.url.startswith("postgresql"):
+            from sqlalchemy import create_engine, text
+
+            engine = create_engine(self.url)
+            with engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+            engine.dispose()
+        else:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.url.removeprefix('sqlite:///')}{suffix}").unlink(missing_ok=True)
+        self("init")
+        self("cycle", "create", CYCLE, "--opens", "2031-01-05", "--closes", "2031-03-01")
+
+
+def run(boards: int = 24, partnerships: int = 10, respondents: int = 25,
+        database_url: str | None = None, folder: Path | None = None) -> dict[str, Any]:
+    """Every import figure and its baseline, as a dict (seconds, MB, ratios)."""
+    own = folder is None
+    work = Path(tempfile.mkdtemp(prefix="bench-import-")) if folder is None else folder
+    try:
+        responses, roster, answers = write_files(work, boards, partnerships, respondents)
+        half = _half(responses, work / "half.csv")
+        survey = Survey(work, database_url)
+
+        startup_db = Survey(work / "empty", None)
+        (work / "empty").mkdir(exist_ok=True)
+        startup_db("init")
+        startup = startup_db("cycle", "list")
+
+        baseline_db = work / "baseline.sqlite3"
+        baseline = measure([sys.executable, "-c", BASELINE_SCRIPT, str(responses),
+                            str(baseline_db)], dict(os.environ))
+
+        survey.fresh()
+        half_import = survey("responses", "import", str(half), "--cycle", CYCLE)
+        survey.fresh()
+        full_import = survey("responses", "import", str(responses), "--cycle", CYCLE)
+        reimport = survey("responses", "import", str(responses), "--cycle", CYCLE)
+
+        survey.fresh()
+        roster_import = survey("roster", "import", str(roster))
+        cycle_open = survey("cycle", "open", CYCLE)
+        members = boards * partnerships * respondents
+        return {
+            "answers": answers,
+            "members": members,
+            "database": "postgresql" if survey.url.startswith("postgresql") else "sqlite",
+            "startup": startup.as_dict(),
+            "baseline_executemany": baseline.as_dict(),
+            "responses_import": full_import.as_dict(),
+            "responses_import_ratio": round(full_import.seconds / baseline.seconds, 2),
+            "responses_import_ratio_net_of_startup": round(
+                (full_import.seconds - startup.seconds) / baseline.seconds, 2),
+            "responses_reimport": reimport.as_dict(),
+            "responses_import_half_file": half_import.as_dict(),
+            "memory_growth_half_to_full": round(full_import.peak_mb / half_import.peak_mb, 2),
+            "roster_import": roster_import.as_dict(),
+            "cycle_open": cycle_open.as_dict(),
+        }
+    finally:
+        if own:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--boards", type=int, default=24)
+    parser.add_argument("--partnerships", type=int, default=10)
+    parser.add_argument("--respondents", type=int, default=25)
+    parser.add_argument("--json", type=Path, default=None)
+    options = parser.parse_args()
+    figures = run(options.boards, options.partnerships, options.respondents,
+                  options.database_url)
+    print(f"{figures['answers']:,} answers, {figures['members']:,} members, "
+          f"{figures['database']}")
+    print(f"{'figure':<38} {'seconds':>8} {'peak MB':>8}")
+    for key in ("startup", "baseline_executemany", "responses_import", "responses_reimport",
+                "responses_import_half_file", "roster_import", "cycle_open"):
+        value = figures[key]
+        print(f"{key:<38} {value['seconds']:>8.2f} {value['peak_mb']:>8.1f}")
+    print(f"responses import / baseline: {figures['responses_import_ratio']}x "
+          f"({figures['responses_import_ratio_net_of_startup']}x without the command's "
+          f"start-up); peak memory full / half file: {figures['memory_growth_half_to_full']}")
+    if options.json:
+        options.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
