@@ -19,7 +19,11 @@ from tests.test_dashboards import COMMENT, PASSWORD, World, build_world, text_of
 
 @pytest.fixture
 def world(session) -> World:
-    return build_world(session)
+    """The dashboards' world, with cycle 2026 open and never closed (unpublished)."""
+    built = build_world(session)
+    find_cycle(session, "2026").published_at = None
+    session.commit()
+    return built
 
 
 def plan_url(world: World, partnership=None, cycle: str = "2025") -> str:

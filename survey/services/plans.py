@@ -43,6 +43,7 @@ OPEN_STATUSES = (PlanStatus.PLANNED.value, PlanStatus.IN_PROGRESS.value)
 # Suggest an item when at least this share of its answers chose the lowest level or
 # "don't know".
 LOW_SHARE = 0.5
+ITEMS_SUGGESTED = 3  # at most this many items, the most pronounced first
 
 
 class PlanError(ValueError):
@@ -206,15 +207,18 @@ def suggestions(results: CycleResults, partnership_id: int, lowest: int = 2) -> 
             found.append(Suggestion(key, f"{titles[key]} is among the lowest elements: "
                                          f"{value:.2f}{f' ({stage.label})' if stage else ''}."))
         bottom = results.scale.levels[0]
+        lows = []
         for item in results.item_results:
             if item.partnership_id != partnership_id or item.mean_score(minimum).suppressed:
                 continue
             answered = item.n + item.dont_know + item.not_applicable
             low = item.counts.get(bottom.value, 0) + item.dont_know
             if answered and low / answered >= LOW_SHARE:
-                found.append(Suggestion(item.element_key, (
-                    f"{item.item_code}: {low} of {answered} partners chose "
-                    f"\u201c{bottom.label}\u201d or \u201c{results.scale.dont_know_label}\u201d.")))
+                lows.append((-low / answered, item.item_code, item, low, answered))
+        for _, _, item, low, answered in sorted(lows, key=lambda t: t[:2])[:ITEMS_SUGGESTED]:
+            found.append(Suggestion(item.element_key, (
+                f"{item.item_code}: {low} of {answered} partners chose "
+                f"\u201c{bottom.label}\u201d or \u201c{results.scale.dont_know_label}\u201d.")))
     gaps = [g for g in results.gaps if g.scope == partnership.board_code and g.gap is not None]
     if gaps:
         widest = max(gaps, key=lambda g: abs(g.gap or 0.0))
