@@ -28,7 +28,9 @@ from tests.factories import make_board, make_cycle, make_member, make_partnershi
 
 
 def cli(url: str, *args: str) -> Result:
-    """Run a `survey` command against the database at `url` (one app at a time)."""
+    """Run a `survey` command against the database at `url`; the test's own app gets its
+    database back afterwards (`db` is bound to one app at a time)."""
+    bound = dict(vars(db))
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret-key",
                       "BASE_URL": "http://survey.test", "SMTP_URL": ""})
     try:
@@ -37,6 +39,7 @@ def cli(url: str, *args: str) -> Result:
     finally:
         assert db.engine is not None
         db.engine.dispose()
+        vars(db).update(bound)
 
 
 def rows(url: str, table: Any) -> list[tuple[Any, ...]]:
@@ -162,7 +165,9 @@ def test_backup_is_one_consistent_snapshot(
 
     monkeypatch.setattr(backup, "table_lines", lines_then_write)
     archive = tmp_path / "snap.zip"
-    backup.write_backup(make_engine(database_url), archive)
+    reader = make_engine(database_url)
+    backup.write_backup(reader, archive)
+    reader.dispose()
     writer.dispose()
     assert wrote == ["audit_events"]  # boards were read after the other write committed
     with zipfile.ZipFile(archive) as z:
@@ -190,6 +195,7 @@ def small_archive(session, runner, tmp_path: Path) -> Path:
     result = runner.invoke(args=["backup", str(archive)])
     assert result.exit_code == 0, result.output
     assert "wrote" in result.output and "schema revision" in result.output
+    assert archive.stat().st_mode & 0o077 == 0  # password hashes and emails: owner only
     return archive
 
 

@@ -170,9 +170,11 @@ def fill_previous_release(conn: Connection) -> dict[str, int]:
 
 
 def test_survey_init_upgrades_a_previous_release_database_with_its_data(
-        old_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        old_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        request: pytest.FixtureRequest) -> None:
     monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path / "instance"))
     engine = make_engine(old_database)
+    request.addfinalizer(engine.dispose)
     migrate_to(engine, "0001")
     with engine.begin() as conn:
         counts = fill_previous_release(conn)
@@ -182,6 +184,7 @@ def test_survey_init_upgrades_a_previous_release_database_with_its_data(
     app = create_app({"TESTING": True, "DATABASE_URL": old_database,
                       "SECRET_KEY": "test-secret-key", "BASE_URL": "http://survey.test",
                       "SMTP_URL": ""})
+    request.addfinalizer(db.engine.dispose)  # type: ignore[union-attr]
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["init"])
     assert result.exit_code == 0, result.output
@@ -208,7 +211,6 @@ def test_survey_init_upgrades_a_previous_release_database_with_its_data(
         for table in ("plan_entries", "plan_changes", "audit_events", "staff_sessions",
                       "login_throttles"):
             assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0, table
-    engine.dispose()
 
     with app.app_context():
         client = app.test_client()
@@ -229,6 +231,4 @@ def test_survey_init_upgrades_a_previous_release_database_with_its_data(
         exported = app.test_cli_runner().invoke(
             args=["export", str(tmp_path / "2024.xlsx"), "--cycle", "2024"])
         assert exported.exit_code == 0, exported.output
-        assert "1 partnership" in exported.output or "2 partnerships" in exported.output
-    assert db.engine is not None
-    db.engine.dispose()
+        assert "2 partnerships" in exported.output
