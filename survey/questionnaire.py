@@ -12,6 +12,7 @@ import json
 import math
 import os
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from cachetools import LRUCache
 
 from reports.results import ScaleInfo, StageInfo
 
@@ -224,6 +226,30 @@ class Questionnaire:
             self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         )
         return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# Cycle snapshots parsed once per process: a snapshot never changes under the same
+# cycle id and content hash, so the key alone says whether a parsed copy is current.
+_SNAPSHOTS: LRUCache[tuple[int, str], Questionnaire] = LRUCache(maxsize=64)
+_SNAPSHOTS_LOCK = threading.Lock()
+
+
+def snapshot_questionnaire(
+    cycle_id: int, content_hash: str, content: Callable[[], Mapping[str, Any]]
+) -> Questionnaire:
+    """A cycle's questionnaire from its snapshot, parsed on the first call per process.
+
+    `content` supplies the snapshot (`Cycle.content`) only when it is not cached yet, so
+    callers can leave the JSON column unloaded.
+    """
+    key = (cycle_id, content_hash)
+    with _SNAPSHOTS_LOCK:
+        found = _SNAPSHOTS.get(key)
+    if found is None:
+        found = Questionnaire.from_dict(content())
+        with _SNAPSHOTS_LOCK:
+            _SNAPSHOTS[key] = found
+    return found
 
 
 def default_folder() -> Path:

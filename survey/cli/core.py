@@ -29,16 +29,21 @@ def init_command() -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option("--workers", default=None, type=click.IntRange(1, 64),
+              help="Server processes  [default: the number of cores]")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Threads per process")
 @with_appcontext
-def serve_command(host: str, port: int, threads: int) -> None:
-    """Serve the app with waitress, a production WSGI server."""
-    from waitress import serve
+def serve_command(host: str, port: int, workers: int | None, threads: int) -> None:
+    """Serve the app with gunicorn (several processes; waitress if gunicorn is missing)."""
+    from survey.server import default_workers, serve
 
     # Errors (with their request id) go to stderr; request lines are not logged, so
     # partner tokens in URLs never reach a log.
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    click.echo(f"serving on http://{host}:{port} (Ctrl+C to stop)")
-    serve(app, host=host, port=port, threads=threads, ident="survey")
+    workers = workers or default_workers()
+    click.echo(f"serving on http://{host}:{port} with {workers} processes of {threads} "
+               "threads (Ctrl+C to stop)")
+    serve(app, host, port, workers, threads)

@@ -15,9 +15,9 @@ from typing import Any, Protocol
 from flask_babel import gettext as _  # partners read these in their language
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
-from survey.models import Answer, Comment, Invitation, InvitationStatus, utcnow
+from survey.models import Answer, Comment, Cycle, Invitation, InvitationStatus, utcnow
 from survey.questionnaire import Element, Questionnaire
 
 DONT_KNOW = "DK"
@@ -103,9 +103,30 @@ def parse_element_form(
     return result
 
 
+def lock_cycle(session: Session, invitation: Invitation) -> Cycle:
+    """Re-read the invitation's cycle under a lock that closing it also takes.
+
+    PostgreSQL: `SELECT ... FOR KEY SHARE` on the cycle row, which saves share and
+    `close_cycle`'s `FOR UPDATE` waits for, so no save commits after `closed_at`;
+    SQLite: the write transaction already holds the database's write lock. Check the
+    refreshed status afterwards (`Cycle.accepts_answers`).
+    """
+    return session.execute(
+        select(Cycle).where(Cycle.id == invitation.cycle_id)
+        .options(defer(Cycle.content))
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
 def lock_invitation(session: Session, invitation: Invitation) -> Invitation:
     """Lock the invitation row for this transaction so writes to it serialise."""
-    session.refresh(invitation, with_for_update=True)
+    # Not session.refresh(): it would repeat the page's joined loads, and PostgreSQL
+    # refuses FOR UPDATE on the nullable side of an outer join.
+    session.execute(
+        select(Invitation).where(Invitation.id == invitation.id)
+        .with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
     return invitation
 
 

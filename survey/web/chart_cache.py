@@ -1,18 +1,19 @@
 """In-process caches of cycle results, rendered charts and workbooks.
 
-Every key carries `results_version(session, cycle)`, a fingerprint that changes when
-answers change, so a new answer makes the next request rebuild and stale entries
-simply age out of the bounded LRU. One cache per application (kept in
-`app.extensions`), shared by the threads of the WSGI server.
+Every key carries `results_version(session, cycle)`, read from the database in one small
+query, which changes in the same transaction as any change to the figures: a new
+answer makes the next request rebuild, in every server process, and stale entries
+simply age out of the bounded LRU (cachetools). One cache per application and process
+(kept in `app.extensions`), shared by the threads of that process.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+import cachetools
 from flask import current_app
 from sqlalchemy.orm import Session
 
@@ -24,28 +25,26 @@ from survey.services import dashboard_data
 T = TypeVar("T")
 RESULTS_SLOTS = 32
 RENDER_SLOTS = 512
+_MISSING = object()
 
 
 class LRUCache:
-    """A small thread-safe least-recently-used mapping with a size bound."""
+    """A thread-safe cachetools LRU with a size bound; values are built outside the lock."""
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
-        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._data: cachetools.LRUCache[Hashable, Any] = cachetools.LRUCache(maxsize)
         self._lock = threading.Lock()
 
     def get_or_build(self, key: Hashable, build: Callable[[], T]) -> T:
         """The cached value for `key`, built (outside the lock) and stored when missing."""
         with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-                return self._data[key]
+            found = self._data.get(key, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[no-any-return]
         value = build()
         with self._lock:
             self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
         return value
 
     def __len__(self) -> int:

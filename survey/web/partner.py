@@ -8,22 +8,25 @@ partner nothing: the page comes back with their answers filled in and a fresh to
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
 
 from survey import abort_with, csrf, i18n
 from survey.config import site_today
 from survey.db import db
-from survey.models import CycleStatus, Invitation, InvitationStatus
-from survey.questionnaire import Element, Questionnaire
+from survey.models import Cycle, CycleStatus, Invitation, InvitationStatus, InvitationToken
+from survey.questionnaire import Element, Questionnaire, snapshot_questionnaire
 from survey.services import answers as answer_service
-from survey.services.invitations import find_invitation
+from survey.services.invitations import hash_token
 from survey.web.partner_forms import element_form
 
 bp = Blueprint("partner", __name__, url_prefix="/s")
@@ -62,7 +65,10 @@ class Survey:
         self.invitation = invitation
         self.cycle = invitation.cycle
         self.participation = invitation.participation
-        self.questionnaire = Questionnaire.from_dict(self.cycle.content)
+        cycle = self.cycle
+        # Parsed once per process and snapshot; the JSON column is loaded only then.
+        self.questionnaire = snapshot_questionnaire(
+            cycle.id, cycle.content_hash, lambda: cycle.content)
         # The same items, codes and values in the partner's language (SPEC 13).
         self.questionnaire = self.questionnaire.localized(i18n.current_language())
 
@@ -89,9 +95,28 @@ class Survey:
         return url_for(".review", token=self.token)
 
 
+def find_invitation_for_page(session: Session, token: str) -> Invitation | None:
+    """The invitation a partner token opens, with its member, cycle and participation, in
+    one query (the cycle's snapshot column stays unloaded); None when unknown or revoked."""
+    if not token or len(token) > 200:
+        return None
+    digest = hash_token(token)
+    row = session.execute(
+        select(InvitationToken.token_hash, Invitation)
+        .join(Invitation, InvitationToken.invitation_id == Invitation.id)
+        .where(InvitationToken.token_hash == digest, InvitationToken.revoked_at.is_(None))
+        .options(joinedload(Invitation.member), joinedload(Invitation.participation),
+                 joinedload(Invitation.cycle).defer(Cycle.content))
+    ).one_or_none()
+    # Compare again in constant time, as find_invitation does.
+    if row is None or not hmac.compare_digest(row[0], digest):
+        return None
+    return row[1]
+
+
 def load_survey(token: str) -> Survey:
     """The partner's survey, or a clear page for an unknown, removed or not-yet-open link."""
-    invitation = find_invitation(db.session, token)
+    invitation = find_invitation_for_page(db.session, token)
     if invitation is None:
         abort_with(404, _("This link is not valid. Check that you copied the whole address "
                           "from your invitation, or ask your board for a new link."))
@@ -108,7 +133,9 @@ def load_survey(token: str) -> Survey:
 
 
 def require_open(survey: Survey) -> None:
-    """Refuse a write once the cycle has closed."""
+    """Refuse a write once the cycle has closed, checked under the lock that closing the
+    cycle takes (held until this request commits), so no save lands after `closed_at`."""
+    answer_service.lock_cycle(db.session, survey.invitation)
     if not survey.open:
         abort_with(403, _("This cycle closed on %(date)s; answers can no longer be changed.",
                           date=long_date(survey.cycle.closes_on)))

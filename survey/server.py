@@ -1,0 +1,136 @@
+"""`survey serve`: gunicorn with several processes on Linux, waitress where gunicorn is missing.
+
+Each gunicorn worker process runs a pool of threads (the `gthread` worker). Connections
+that send nothing wait in the worker's poller, not in a thread, and are closed after
+`KEEPALIVE_SECONDS`, so idle or half-open connections cannot starve the threads that
+answer real requests. Nothing that must agree across processes lives in one process's
+memory: caches are keyed by the database's results version, login limits live in the
+database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import struct
+from typing import Any
+
+from flask import Flask
+
+from survey.db import db
+
+log = logging.getLogger("survey.server")
+
+KEEPALIVE_SECONDS = 5  # an idle kept-alive or silent connection is closed after this
+REQUEST_TIMEOUT_SECONDS = 120  # a worker stuck this long in one request is restarted
+# A new connection waits this long in a worker thread for its first bytes before it is
+# parked in the poller (gunicorn's default is 5 s, long enough for ~100 silent
+# connections to queue ahead of a real request).
+FIRST_DATA_WAIT_SECONDS = 0.05
+READ_TIMEOUT_SECONDS = 5  # the longest pause allowed between a client's packets
+WRITE_TIMEOUT_SECONDS = 30  # the longest a client may leave a response unread
+
+
+def default_workers() -> int:
+    """One worker process per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def gunicorn_available() -> bool:
+    try:
+        import gunicorn.app.base  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """The gunicorn settings `survey serve` runs with."""
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return {
+        "bind": [bind],
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "keepalive": KEEPALIVE_SECONDS,
+        "timeout": REQUEST_TIMEOUT_SECONDS,
+        "graceful_timeout": 30,
+        "worker_connections": 1000,
+        "backlog": 2048,
+        "limit_request_line": 8190,
+        "limit_request_fields": 100,
+        "limit_request_field_size": 8190,
+        # Errors go to stderr; request lines are not logged, so partner tokens in URLs
+        # never reach a log.
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": "survey",
+        "post_fork": _after_fork,
+        "when_ready": _when_ready,
+        # gunicorn 24+ opens a control socket in $HOME by default: one per user, so a
+        # second instance would collide with the first. Nothing here uses it.
+        "control_socket_disable": True,
+    }
+
+
+def _when_ready(server: Any) -> None:
+    """Bound every read and write on a client socket (accepted sockets inherit these from
+    the listener): a client that stops halfway through its request releases its thread
+    after READ_TIMEOUT_SECONDS instead of holding it forever."""
+    read = struct.pack("ll", READ_TIMEOUT_SECONDS, 0)
+    write = struct.pack("ll", WRITE_TIMEOUT_SECONDS, 0)
+    for listener in server.LISTENERS:
+        listener.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, read)
+        listener.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, write)
+
+
+class _QuietTimeouts(logging.Filter):
+    """A client that went quiet is one line in the log, not a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], BlockingIOError | TimeoutError):
+            record.msg, record.args = "closed a connection that stalled mid-request", ()
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def _after_fork(_server: Any, _worker: Any) -> None:
+    """A worker process starts with no database connections of the master's."""
+    logging.getLogger("gunicorn.error").addFilter(_QuietTimeouts())
+    if db.engine is not None:
+        db.engine.dispose(close=False)
+
+
+def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the app until interrupted: gunicorn when available, else waitress (1 process)."""
+    if not gunicorn_available():
+        from waitress import serve as waitress_serve
+
+        log.warning("gunicorn is not installed: serving with waitress in one process")
+        waitress_serve(app, host=host, port=port, threads=threads, ident="survey",
+                       channel_timeout=KEEPALIVE_SECONDS * 6)
+        return
+
+    from gunicorn.app.base import BaseApplication
+    from gunicorn.workers import gthread
+
+    # Park silent new connections in the poller almost at once (see the constant above).
+    gthread.DEFAULT_WORKER_DATA_TIMEOUT = FIRST_DATA_WAIT_SECONDS
+
+    class SurveyServer(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in gunicorn_options(host, port, workers, threads).items():
+                if key in self.cfg.settings:  # older releases lack some settings
+                    self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return app
+
+    if db.engine is not None:
+        db.engine.dispose()  # the master keeps no connection for the workers to inherit
+    SurveyServer().run()
