@@ -232,7 +232,7 @@ def test_board_lead_reads_their_board_reminds_members_and_downloads_the_workbook
     for label in ("Not started", "In progress", "Submitted"):
         assert label.lower() in roster.lower(), label
     headers = {h.strip() for h in page.locator("main th").all_inner_texts()}
-    assert headers == {"Name", "Organization", "Email", "Status"}
+    assert headers == {"Name", "Organization", "Email", "Status", "Reminder"}
     page.screenshot(path=str(artifacts / "demo-lead-roster.png"), full_page=True)
 
     page.click("button:has-text('Send reminders')")
