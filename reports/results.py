@@ -193,6 +193,9 @@ class ChangeResult:
     delta: float | None  # None when either side is suppressed or missing
     status: str | None  # "improved", "declined", "sustained", "no change"; None as delta
     suppressed: bool = False  # current or previous suppressed: figures read "suppressed"
+    # The element's items (codes) differ between the two cycles' questionnaires, so the
+    # delta compares different questions (content version 2 split and replaced items).
+    items_changed: bool = False
 
 
 @dataclass(frozen=True)

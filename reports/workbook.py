@@ -372,7 +372,7 @@ def _partner_types(wb: Workbook, results: CycleResults) -> None:
 def _change(wb: Workbook, results: CycleResults) -> None:
     ws = wb.create_sheet("Change")
     headers = ["Board code", "Partnership", "Element", "Previous cycle", "Previous", "Current",
-               "Delta", "Status"]
+               "Delta", "Status", "Items changed"]
     titles = {**results.element_titles, OVERALL: "Overall"}
     rows = []
     for c in results.changes:
@@ -380,11 +380,13 @@ def _change(wb: Workbook, results: CycleResults) -> None:
             continue
         head = [c.board_code, c.partnership, titles.get(c.element_key, c.element_key),
                 c.previous_cycle]
+        # "yes": the element's items differ between the two cycles (questionnaires/CHANGES.md).
+        changed = ("yes" if c.items_changed else "no") if c.previous_cycle else None
         if c.suppressed:
-            rows.append([*head, *([_Value(SUPPRESSED, muted=True)] * 4)])
+            rows.append([*head, *([_Value(SUPPRESSED, muted=True)] * 4), changed])
             continue
         rows.append([*head, _score(c.previous, results), _score(c.current, results),
-                     _plain_score(c.delta), c.status])
+                     _plain_score(c.delta), c.status, changed])
     _write_table(ws, headers, rows)
 
 

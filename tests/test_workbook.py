@@ -29,7 +29,7 @@ HEADERS = {
               "Not applicable", "Exploring", "Building", "Implementing", "Sustaining"],
     "Partner types": ["Scope", "Partner type", "Respondents", *ELEMENT_TITLES],
     "Change": ["Board code", "Partnership", "Element", "Previous cycle", "Previous", "Current",
-               "Delta", "Status"],
+               "Delta", "Status", "Items changed"],
     "Responses": ["cycle", "board", "partnership", "respondent", "partner_type", "element",
                   "item", "score"],
 }

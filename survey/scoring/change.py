@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from reports.results import OVERALL, ChangeResult, ScaleInfo, TrendPoint
+from survey.questionnaire import Questionnaire
 from survey.scoring.partnerships import PartnershipScores, ScoredCycle
 from survey.scoring.scopes import build_scopes, partnership_shown
 
@@ -24,11 +25,25 @@ def change_status(delta: float, current: float, scale: ScaleInfo) -> str:
     return "sustained" if sustained else "no change"
 
 
+def item_codes(questionnaire: Questionnaire) -> dict[str, frozenset[str]]:
+    """Each element's item codes, and OVERALL's (every code): what a score is made of."""
+    codes = {e.key: frozenset(item.code for item in e.items) for e in questionnaire.elements}
+    codes[OVERALL] = frozenset(item.code for item in questionnaire.items)
+    return codes
+
+
+def items_changed(current: Mapping[str, frozenset[str]], previous: Mapping[str, frozenset[str]],
+                  key: str) -> bool:
+    """True when an element (or OVERALL) is not made of the same items in both cycles."""
+    return current.get(key, frozenset()) != previous.get(key, frozenset())
+
+
 def changes(scored: ScoredCycle, earlier: Sequence[ScoredCycle],
             members: Sequence[PartnershipScores]) -> tuple[ChangeResult, ...]:
     """Each current partnership score (elements and overall) against its latest earlier one."""
     history = [(s.cycle.name, {p.partnership_id: partnership_shown(p, s) for p in s.partnerships})
                for s in reversed(earlier)]
+    codes = {s.cycle.name: item_codes(s.questionnaire) for s in (*earlier, scored)}
     results = []
     for p in members:
         current_scores = partnership_shown(p, scored)
@@ -45,8 +60,11 @@ def changes(scored: ScoredCycle, earlier: Sequence[ScoredCycle],
                 assert current.value is not None and previous.value is not None
                 delta = current.value - previous.value
                 status = change_status(delta, current.value, scored.scale)
+            changed = previous_cycle is not None and items_changed(
+                codes[scored.cycle.name], codes[previous_cycle], key)
             results.append(ChangeResult(p.board_code, p.partnership_id, p.partnership, key,
-                                        previous_cycle, previous, current, delta, status, hidden))
+                                        previous_cycle, previous, current, delta, status, hidden,
+                                        changed))
     return tuple(results)
 
 
