@@ -1,9 +1,9 @@
 """The Excel rollup of one cycle (SPEC section 8): results in, .xlsx bytes out.
 
-Written with openpyxl in write-only mode so the Responses sheet streams however large
-it is. Figures are stored unrounded and displayed with two decimals; suppressed
-figures are the text "suppressed"; every string that a spreadsheet could take for a
-formula is stored as a plain text cell.
+Written with openpyxl in write-only mode. Row-level answers are no sheet (SPEC 8, 4a):
+they are the stewards' CSV. Figures are stored unrounded and displayed with two
+decimals; suppressed figures are the text "suppressed"; every string that a spreadsheet
+could take for a formula is stored as a plain text cell.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from reports.results import OVERALL, CycleResults, ItemResult, ScopeResult, Scor
 
 SUPPRESSED = "suppressed"
 CREATOR = "Sector partnership self-assessment"
-SHEETS = ("Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Responses",
-          "Plans", "About")
+SHEETS = ("Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Plans",
+          "About")
 RESPONSE_COLUMNS = ("cycle", "board", "partnership", "respondent", "partner_type", "element",
                     "item", "score")
 SCORE_FORMAT = "0.00"
@@ -237,6 +237,8 @@ def _summary(wb: Workbook, results: CycleResults) -> None:
     rows: list[list[Any]] = [
         ["Cycle", results.cycle],
         ["Status", results.cycle_status],
+        ["Results", "provisional: the cycle is not closed yet, figures will change"
+         if results.provisional else "published"],
         ["Opens", _Value(results.opens_on, DATE_FORMAT)],
         ["Closes", _Value(results.closes_on, DATE_FORMAT)],
         [generated_label, _Value(generated, DATETIME_FORMAT)],
@@ -270,7 +272,8 @@ def _summary(wb: Workbook, results: CycleResults) -> None:
     chart = BarChart()
     chart.type = "bar"
     chart.style = 10
-    chart.title = f"Score per element, {results.cycle}"
+    chart.title = f"Score per element, {results.cycle}" + (
+        " (provisional)" if results.provisional else "")
     chart.y_axis.title = "Score (1 to 4)"
     chart.y_axis.scaling.min = 0
     chart.y_axis.scaling.max = 4
@@ -345,9 +348,11 @@ def _items(wb: Workbook, results: CycleResults) -> None:
                "Don't know", "Not applicable", *(level.label for level in levels)]
     titles = results.element_titles
     minimum = results.scale.min_respondents
+    hidden = _Value(SUPPRESSED, muted=True)
     rows = [[i.board_code, i.partnership, titles.get(i.element_key, i.element_key), i.item_code,
-             i.text, i.n, _score(i.mean_score(minimum), results), i.dont_know, i.not_applicable,
-             *_level_counts(i, levels, minimum)]
+             i.text, *([hidden] * (4 + len(levels)) if i.suppressed else [
+                 i.n, _score(i.mean_score(minimum), results), i.dont_know, i.not_applicable,
+                 *_level_counts(i, levels, minimum)])]
             for i in results.item_results if _in_board(results, i.board_code)]
     _write_table(ws, headers, rows)
 
@@ -390,13 +395,6 @@ def _change(wb: Workbook, results: CycleResults) -> None:
     _write_table(ws, headers, rows)
 
 
-def _responses(wb: Workbook, results: CycleResults) -> None:
-    ws = wb.create_sheet("Responses")
-    rows = [(r.cycle, r.board, r.partnership, r.respondent, r.partner_type, r.element, r.item,
-             r.score) for r in results.responses if _in_board(results, r.board)]
-    _write_table(ws, RESPONSE_COLUMNS, rows)
-
-
 def _plans(wb: Workbook, results: CycleResults) -> None:
     ws = wb.create_sheet("Plans")
     headers = ["Board code", "Partnership", "Element", "Priority", "Goal", "Actions", "Owner",
@@ -424,22 +422,27 @@ RULES: tuple[tuple[str, str], ...] = (
      "defined only when at least half of the element's items (rounded up) are scored."),
     ("Partnership element score", "The mean of its respondents' element scores; n is the number "
      "of respondents with that element score."),
-    ("Board, sector and state scores", "The mean of the element scores of the partnerships in "
-     "that scope that have one; each partnership weighs the same. The state figure is over all "
-     "partnerships, not a mean of board means."),
+    ("Board, sector and state scores", "The mean of the published element scores of the "
+     "partnerships in that scope; each partnership weighs the same, and a suppressed one does "
+     "not count. The state figure is over all partnerships, not a mean of board means."),
     ("Overall score", "The mean of the six element scores of a scope, defined only when all six "
      "are present."),
     ("Stage", "The highest level whose minimum score is at or below the score (scale below)."),
     ("Partner types", "Within a scope, the mean of the element scores of the respondents of "
-     "that partner type, pooled over respondents."),
+     "that partner type, pooled over the respondents of partnerships whose score in that "
+     "element is published."),
     ("Industry gap", "Business / industry partners' pooled mean minus the pooled mean of all "
      "other partner types, per element."),
     ("Small-n suppression", "Any figure drawn from fewer than the minimum number of respondents "
-     "(a partnership score, a partner-type cell, a gap side, an item mean and its level counts, "
-     "a board or sector whose partnerships together have fewer respondents) reads "
-     "\"suppressed\", never a number. An overall and stage are suppressed when any of the "
-     "element scores is. Suppressed partnerships still count in board, sector and state "
-     "scores."),
+     "(a partnership score, a partner-type cell, a gap side, an item mean and its level counts) "
+     "reads \"suppressed\", never a number; so does every item figure of a partnership where "
+     "fewer submitted, and a board or sector with no published partnership score. An overall "
+     "and stage are suppressed when any of the element scores is."),
+    ("Confidentiality", "Figures drawn from fewer than the minimum number of respondents are "
+     "suppressed, and so are any others (partner-type cells, gap sides) that would let someone "
+     "work them out by subtraction. Comments appear only where enough responded, labelled by "
+     "partner type only where enough of that type did. Until a cycle closes, board leads see "
+     "response progress only, and state staff see results marked provisional."),
     ("Change", "For each partnership and element: delta = this cycle minus the most recent "
      "earlier cycle in which it had a score. Improved when delta is at or above the change "
      "threshold, declined when at or below minus the threshold; otherwise sustained when the "
@@ -449,8 +452,10 @@ RULES: tuple[tuple[str, str], ...] = (
     ("Rounding", "Values are stored unrounded and displayed with two decimals."),
     ("Boards", "Each cycle's figures are reported against the boards as they stood in that "
      "cycle; a partnership's history moves with it when it changes board."),
-    ("Responses sheet", "The anonymised answers in the responses import format (respondent "
-     "codes, never names or emails); save it as CSV to re-import."),
+    ("Row-level answers", "They are not in workbooks. State staff and administrators "
+     "download them as CSV in the responses import format (respondent codes, never names, "
+     "emails or organizations): /exports/<cycle>/responses.csv on the web, or "
+     "survey export FILE.csv --cycle C."),
     ("Plans sheet", "One row per action-plan entry of this cycle (made once its results were "
      "published): priority, goal, actions, owner, due date and status; Updated is in UTC."),
 )
@@ -488,7 +493,7 @@ def build_workbook(results: CycleResults) -> bytes:
     wb.properties.creator = CREATOR
     wb.properties.subject = "Sector partnership maturity rollup"
     for write in (_summary, _boards, _partnerships, _items, _partner_types, _change,
-                  _responses, _plans, _about):
+                  _plans, _about):
         write(wb, results)
     buffer = io.BytesIO()
     wb.save(buffer)

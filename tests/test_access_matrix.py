@@ -123,7 +123,8 @@ class World:
 
 
 def build(session) -> dict[str, str]:
-    """Boards 15 and 16, cycles 2025 (closed) and 2026 (open) with answers, four accounts."""
+    """Boards 15 and 16, cycles 2025 (closed) and 2026 (open, published: closed once and
+    reopened; tests/test_confidentiality.py covers unpublished cycles), four accounts."""
     q = shipped_questionnaire()
     b15 = make_board(session, "15", "CareerSource Heartland")
     b16 = make_board(session, "16", "CareerSource Gulf Coast")
@@ -131,6 +132,7 @@ def build(session) -> dict[str, str]:
     p16 = make_partnership(session, b16, "Logistics Alliance", sector="Logistics")
     earlier = make_cycle(session, "2025", status=CycleStatus.CLOSED)
     current = make_cycle(session, "2026")
+    current.published_at = earlier.published_at
     earlier.opens_on = current.opens_on.replace(year=current.opens_on.year - 1)
     earlier.closes_on = current.closes_on.replace(year=current.closes_on.year - 1)
     members15 = [make_member(session, p15, kind) for kind in ("business", "education", "labor")]

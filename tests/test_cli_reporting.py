@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 
 from reports.charts import all_charts
+from survey.models import Invitation
 from survey.scoring import cycle_by_name, cycle_results
 from tests.factories import (
     all_answers,
@@ -88,7 +91,10 @@ def test_export_writes_the_figures_of_cycle_results(runner, session, data, out):
     assert rows["Ships"]["Driven by High-Quality Data"] == "suppressed"
     assert (rows["Chips"]["Invited"], rows["Chips"]["Responded"]) == (4, 3)
     boards = {row["Board code"]: row for row in sheet_rows(path, "Boards")}
-    assert boards["01"]["Overall"] == pytest.approx((10 / 3 + 2) / 2)  # suppressed one counts
+    assert boards["01"]["Overall"] == pytest.approx(10 / 3)  # the suppressed one does not
+    summary = {row[0]: row[1] for row in openpyxl.load_workbook(path)["Summary"].iter_rows(
+        values_only=True)}
+    assert summary["Results"].startswith("provisional")  # 2026 is open, never closed
 
 
 def test_export_for_one_board_holds_only_that_board(runner, data, out):
@@ -97,7 +103,7 @@ def test_export_for_one_board_holds_only_that_board(runner, data, out):
     assert result.exit_code == 0, result.output
     assert [row["Partnership"] for row in sheet_rows(path, "Partnerships")] == ["Chips"]
     assert [row["Board code"] for row in sheet_rows(path, "Boards")] == ["02"]
-    assert {row["board"] for row in sheet_rows(path, "Responses")} == {"02"}
+    assert "Responses" not in openpyxl.load_workbook(path).sheetnames
 
 
 @pytest.mark.parametrize(("args", "reason"), [
@@ -113,11 +119,51 @@ def test_export_rejects_unknown_cycle_or_board_and_writes_nothing(runner, data, 
     assert list(out.iterdir()) == []
 
 
-def test_export_needs_an_xlsx_file_name(runner, data, out):
-    result = runner.invoke(args=["export", str(out / "rollup.csv"), "--cycle", "2026"])
+def test_export_needs_an_xlsx_or_csv_file_name(runner, data, out):
+    result = runner.invoke(args=["export", str(out / "rollup.txt"), "--cycle", "2026"])
     assert result.exit_code != 0
-    assert ".xlsx" in one_line(result)
+    assert ".xlsx or .csv" in one_line(result)
     assert list(out.iterdir()) == []
+
+
+def test_export_csv_writes_every_answer_without_names(runner, session, data, out):
+    """SPEC 8: the state's row-level answers in the import format, respondent codes only."""
+    path = out / "answers.csv"
+    result = runner.invoke(args=["export", str(path), "--cycle", "2026"])
+    assert result.exit_code == 0, result.output
+    items = len(shipped_questionnaire().items)
+    assert f"{8 * items} answers" in one_line(result)  # 8 submitted, the draft left out
+    assert sorted(p.name for p in out.iterdir()) == ["answers.csv"]
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["cycle", "board", "partnership", "respondent", "partner_type",
+                             "element", "item", "score"]
+    assert len(rows) == 8 * items
+    assert {r["partnership"] for r in rows} == {"Health", "Ships", "Chips"}
+    respondents = {r["respondent"] for r in rows}
+    assert len(respondents) == 8 and all(c.startswith("R") and len(c) == 9 for c in respondents)
+    assert {r["score"] for r in rows if r["partnership"] == "Ships"} == {"2"}
+    text = path.read_text(encoding="utf-8")
+    for invitation in session.scalars(select(Invitation)):
+        member = invitation.member
+        assert member.email not in text and member.name not in text
+        assert not member.organization or member.organization not in text
+
+
+def test_export_csv_covers_the_state_only_and_guards_formulas(runner, session, data, out):
+    result = runner.invoke(args=["export", str(out / "a.csv"), "--cycle", "2026", "--board",
+                                 "01"])
+    assert result.exit_code != 0 and "drop --board" in one_line(result)
+    assert list(out.iterdir()) == []
+    partnership = next(i.participation for i in session.scalars(select(Invitation))
+                       if i.participation.partnership_name == "Chips")
+    partnership.partnership_name = "=HYPERLINK(1)"
+    session.commit()
+    path = out / "b.csv"
+    assert runner.invoke(args=["export", str(path), "--cycle", "2026"]).exit_code == 0
+    with path.open(encoding="utf-8", newline="") as handle:
+        names = {r["partnership"] for r in csv.DictReader(handle)}
+    assert "'=HYPERLINK(1)" in names and "=HYPERLINK(1)" not in names
 
 
 def test_charts_writes_every_chart_as_png_and_svg(runner, session, data, out):
@@ -125,7 +171,7 @@ def test_charts_writes_every_chart_as_png_and_svg(runner, session, data, out):
     result = runner.invoke(args=["charts", str(folder), "--cycle", "2026", "--board", "01"])
     assert result.exit_code == 0, result.output
     expected = [c.name for c in all_charts(cycle_results(
-        session, cycle_by_name(session, "2026"), "01", include_responses=False))]
+        session, cycle_by_name(session, "2026"), "01"))]
     assert expected and f"{len(expected)} charts" in one_line(result)
     files = sorted(p.name for p in folder.iterdir())
     assert files == sorted([f"{n}.png" for n in expected] + [f"{n}.svg" for n in expected]

@@ -42,7 +42,8 @@ class World:
 
 
 def build_world(session: Session) -> World:
-    """Boards 15 and 16, cycle 2025 (closed) and 2026 (open), answers, three staff users."""
+    """Boards 15 and 16, cycle 2025 (closed) and 2026 (open, published: closed once and
+    reopened, so board leads see its results), answers, three staff users."""
     q = shipped_questionnaire()
     board = make_board(session, "15", "CareerSource Heartland")
     other = make_board(session, "16", "CareerSource Gulf Coast")
@@ -51,6 +52,7 @@ def build_world(session: Session) -> World:
     elsewhere = make_partnership(session, other, "Logistics Alliance", sector="Logistics")
     earlier = make_cycle(session, "2025", status=CycleStatus.CLOSED)
     current = make_cycle(session, "2026")
+    current.published_at = earlier.published_at  # see test_confidentiality for unpublished
     earlier.opens_on = current.opens_on.replace(year=current.opens_on.year - 1)
     earlier.closes_on = current.closes_on.replace(year=current.closes_on.year - 1)
 
@@ -202,7 +204,10 @@ def test_partnership_page_shows_items_and_comments_without_names(client, auth, s
     assert f"{items[0].mean:.2f}" in text  # (4 + 3 + 3) / 3
     assert COMMENT in text
     assert html.escape(COMMENT, quote=False) in body  # escaped, not markup
-    assert "Business / industry" in text  # the comment's only attribution
+    # one respondent of each type: the comment is not labelled with its partner type
+    comments = text[text.index("Comments"):]
+    assert "Partner " + COMMENT in comments
+    assert "Business / industry" not in comments
     assert SECRET_NAME not in body
     assert SECRET_EMAIL not in body
     for element in results.elements:
@@ -253,7 +258,7 @@ def test_lead_may_follow_a_partnership_that_moved_to_their_board(client, auth, s
 def test_an_item_few_partners_scored_shows_suppressed_mean_and_counts(client, auth, session, world):
     # Two of the three strong partners answer "don't know" to data-1 in a fresh cycle.
     q = shipped_questionnaire()
-    later = make_cycle(session, "2027", status=CycleStatus.DRAFT)
+    later = make_cycle(session, "2027", status=CycleStatus.CLOSED)  # published
     for member, first in zip(world.strong.members, (4, "DK", "DK"), strict=True):
         invitation, _ = make_invitation(session, later, member)
         answer(session, invitation, {**all_answers(q, 3), "data-1": first})

@@ -14,8 +14,8 @@ from tests.factories import all_answers, answer, make_invitation, make_member, s
 from tests.test_dashboards import World, build_world
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-SHEETS = ["Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Responses",
-          "Plans", "About"]
+SHEETS = ["Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Plans",
+          "About"]
 
 
 @pytest.fixture

@@ -30,8 +30,6 @@ HEADERS = {
     "Partner types": ["Scope", "Partner type", "Respondents", *ELEMENT_TITLES],
     "Change": ["Board code", "Partnership", "Element", "Previous cycle", "Previous", "Current",
                "Delta", "Status", "Items changed"],
-    "Responses": ["cycle", "board", "partnership", "respondent", "partner_type", "element",
-                  "item", "score"],
 }
 
 
@@ -57,8 +55,8 @@ def book(results):
 
 def test_sheets_in_order(book):
     assert book.sheetnames == list(SHEETS) == [
-        "Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Responses",
-        "Plans", "About",
+        "Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Plans",
+        "About",
     ]
     assert book.properties.creator == "Sector partnership self-assessment"
     assert "2026" in book.properties.title
@@ -160,13 +158,23 @@ def test_items_partner_types_and_change(book, results):
     assert {r["Status"] for r in changes} >= {"improved", "declined", "sustained", "no change"}
 
 
-def test_responses_match_import_format(book, results):
-    rows = list(book["Responses"].iter_rows(min_row=2, values_only=True))
-    assert len(rows) == len(results.responses)
-    expected = [tuple(v or None for v in (r.cycle, r.board, r.partnership, r.respondent,
-                                            r.partner_type, r.element, r.item, r.score))
-                for r in results.responses]
-    assert rows == expected
+def test_no_row_level_answers_in_any_sheet(book, results):
+    """SPEC 8 revised: answers are the stewards' CSV; About says where to get it."""
+    assert results.responses  # the sample carries answers; the workbook must not
+    codes = {r.respondent for r in results.responses}
+    cells = {c for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row}
+    assert not codes & cells
+    about = " ".join(str(c) for row in book["About"].iter_rows(values_only=True) for c in row
+                     if c is not None)
+    assert "/exports/<cycle>/responses.csv" in about and "survey export FILE.csv" in about
+
+
+def test_summary_marks_provisional_results(results):
+    summary = {row[0]: row[1] for row in _load(replace(results, provisional=True))[
+        "Summary"].iter_rows(values_only=True)}
+    assert summary["Results"].startswith("provisional")
+    published = {row[0]: row[1] for row in _load(results)["Summary"].iter_rows(values_only=True)}
+    assert published["Results"] == "published"
 
 
 def test_about_explains_rules_and_hash(book, results):
@@ -183,9 +191,7 @@ def test_user_text_is_never_a_formula(results):
     partnerships = tuple(replace(p, label=name, sector=name)
                          for p, name in zip(results.partnerships, nasty, strict=False))
     boards = tuple(replace(b, label="=cmd|' /C calc'!A0") for b in results.boards)
-    responses = tuple(replace(r, respondent="=2+5") for r in results.responses[:3])
-    book = _load(replace(results, partnerships=partnerships, boards=boards,
-                         responses=responses))
+    book = _load(replace(results, partnerships=partnerships, boards=boards))
     seen = {}
     for row in book["Partnerships"].iter_rows(min_row=2):
         seen[row[2].value] = row[2]
@@ -194,8 +200,6 @@ def test_user_text_is_never_a_formula(results):
         assert seen[name].data_type == "s"
     for cell in [row[1] for row in book["Boards"].iter_rows(min_row=2)]:
         assert cell.value == "=cmd|' /C calc'!A0" and cell.data_type == "s"
-    respondent = book["Responses"]["D2"]
-    assert respondent.value == "=2+5" and respondent.data_type == "s"
     for ws in book.worksheets:
         for row in ws.iter_rows():
             assert all(cell.data_type != "f" for cell in row)
@@ -208,7 +212,7 @@ def test_board_export_is_limited_to_the_board(results):
     assert {r["Board code"] for r in _rows(book["Items"])} == {"01"}
     assert {r["Board code"] for r in _rows(book["Change"])} == {"01"}
     assert {r["Scope"] for r in _rows(book["Partner types"])} == {"01"}
-    assert {r["board"] for r in _rows(book["Responses"])} == {"01"}
+    assert "Responses" not in book.sheetnames
     summary = book["Summary"]
     assert [c.value for c in summary[1]] == ["Figure", "State", "Board 01 CareerSource Escarosa"]
     board = next(b for b in results.boards if b.key == "01")

@@ -43,6 +43,8 @@ def radar(results: CycleResults, board_code: str | None = None,
         if partnership.board_code != board_code:
             raise ValueError(f"partnership {partnership_id} is not in board {board_code}")
         name = f"radar-partnership-{partnership.key}"
+        if not any(b.key == board_code for b in results.boards):
+            board_code = None  # results without the board (a moved partnership, SPEC 4a)
     if board_code is not None:
         board = _board(results, board_code)
         scopes.append((f"Board {board.key} {board.label}", board))

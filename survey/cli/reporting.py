@@ -1,37 +1,50 @@
-"""`survey export FILE.xlsx --cycle C [--board CODE]` and `survey charts DIR --cycle C`.
+"""`survey export FILE.xlsx|FILE.csv --cycle C [--board CODE]`, `survey charts DIR --cycle C`.
 
-Both read only. Bad input exits 1 with a one-line reason and writes nothing; files are
-written to a temporary name in the same folder and moved into place, so a crash never
-leaves half a file.
+All read only, and act as state staff: figures pass through survey.disclosure (an open
+cycle's results are marked provisional); FILE.csv is the state's row-level answers.
+Bad input exits 1 with a one-line reason and writes nothing; files are written to a
+temporary name in the same folder and moved into place, so a crash never leaves half a
+file.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO, TypeVar
 
 import click
 from flask.cli import with_appcontext
 
 from reports.results import CycleResults
 from survey.db import db
-from survey.scoring import UnknownBoardError, cycle_by_name, cycle_results
+from survey.disclosure import published_results
+from survey.models import Cycle
+from survey.scoring import UnknownBoardError, cycle_by_name
 
 CYCLE_OPTION = click.option("--cycle", "cycle_name", required=True, metavar="C",
                             help="Cycle name, e.g. 2026.")
+T = TypeVar("T")
 BOARD_OPTION = click.option("--board", "board_code", metavar="CODE",
                             help="Limit to one board (as it stood in the cycle).")
 
 
-def load_results(cycle_name: str, board_code: str | None,
-                 include_responses: bool = True) -> CycleResults:
-    """A cycle's results, or a one-line ClickException for an unknown cycle or board."""
+def load_cycle(cycle_name: str) -> Cycle:
+    """The cycle of this name, or a one-line ClickException."""
     cycle = cycle_by_name(db.session, cycle_name)
     if cycle is None:
         raise click.ClickException(f"unknown cycle: {cycle_name}")
+    return cycle
+
+
+def load_results(cycle_name: str, board_code: str | None) -> CycleResults:
+    """A cycle's results as state staff see them, or a one-line ClickException for an
+    unknown cycle or board."""
+    cycle = load_cycle(cycle_name)
     try:
-        return cycle_results(db.session, cycle, board_code, include_responses=include_responses)
+        return published_results(db.session, cycle, board_code)
     except UnknownBoardError as exc:
         raise click.ClickException(f"unknown board: {board_code}") from exc
 
@@ -46,6 +59,19 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomically(path: Path, write: Callable[[TextIO], T]) -> T:
+    """Stream text into a temporary file beside `path`, then move it into place."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as f:
+            result = write(f)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return result
 
 
 def _count(n: int, noun: str) -> str:
@@ -63,11 +89,22 @@ def _scope(results: CycleResults) -> str:
 @BOARD_OPTION
 @with_appcontext
 def export_command(file: Path, cycle_name: str, board_code: str | None) -> None:
-    """Write the Excel rollup of a cycle (optionally one board) to FILE.xlsx."""
-    if file.suffix.lower() != ".xlsx":
-        raise click.ClickException(f"{file} does not end in .xlsx")
+    """Write the Excel rollup of a cycle (optionally one board) to FILE.xlsx, or the
+    state's anonymised answers (responses import format) to FILE.csv."""
+    suffix = file.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise click.ClickException(f"{file} does not end in .xlsx or .csv")
     if not file.parent.is_dir():
         raise click.ClickException(f"folder does not exist: {file.parent}")
+    if suffix == ".csv":
+        if board_code is not None:
+            raise click.ClickException("the answers CSV covers the state: drop --board")
+        cycle = load_cycle(cycle_name)
+        from survey.services.responses_export import write_csv
+
+        rows = write_text_atomically(file, lambda f: write_csv(db.session, cycle, f))
+        click.echo(f"wrote {file}: cycle {cycle.name}, the state, {_count(rows, 'answer')}")
+        return
     results = load_results(cycle_name, board_code)
     from reports.workbook import build_workbook
     from survey.services.plans import with_plans
@@ -91,7 +128,7 @@ def charts_command(directory: Path, cycle_name: str, board_code: str | None) -> 
     with DIR/charts.md listing each chart's title, description and data."""
     if directory.exists() and not directory.is_dir():
         raise click.ClickException(f"not a folder: {directory}")
-    results = load_results(cycle_name, board_code, include_responses=False)
+    results = load_results(cycle_name, board_code)
     from reports.charts import all_charts, markdown_index
 
     # Render everything first: a failing chart leaves no partial set behind.

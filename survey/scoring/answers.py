@@ -59,6 +59,8 @@ def item_results(session: Session, scored: ScoredCycle, members: Sequence[Partne
                 continue
             n, mean, dk, na, answered, *per_level = rows.get((p.participation_id, item.code),
                                                              nothing)
+            if 0 < n < scored.scale.min_respondents:  # no value to sum into any chart
+                mean, per_level = None, [0] * len(levels)
             results.append(ItemResult(
                 p.board_code, p.partnership_id, p.partnership, item.element_key, item.code,
                 item.text, n, None if mean is None else float(mean), int(dk), int(na),
@@ -129,14 +131,11 @@ def comments(session: Session, scored: ScoredCycle, board_code: str | None,
     return tuple(shown)
 
 
-RESPONSE_COLUMNS = ("cycle", "board", "partnership", "respondent", "partner_type", "element",
-                    "item", "score")
-
-
 def response_rows(session: Session, cycle: Cycle, salt: str | None = None,
                   batch: int = 2000) -> Iterator[tuple[str, ...]]:
     """Every stored answer of the cycle's submitted respondents, in the responses import
-    format's columns (RESPONSE_COLUMNS), streamed from one SELECT: for stewards only.
+    format's columns, streamed from one SELECT: for stewards only (see
+    survey.services.responses_export).
 
     The respondent is a code keyed by `salt` (default: the cycle's content hash), never a
     name, email or organization. Unanswered items have no row, as in the import.

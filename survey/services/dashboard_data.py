@@ -57,9 +57,7 @@ SCOPE_CHARTS: dict[str, dict[str, ChartBuilder]] = {
         "radar": lambda r, k: charts.radar(
             r, board_code=_partnership(r, int(k)).board_code, partnership_id=int(k)
         ),
-        "level-distribution": lambda r, k: charts.level_distribution(
-            r, board_code=_partnership(r, int(k)).board_code, partnership_id=int(k)
-        ),
+        "level-distribution": lambda r, k: charts.level_distribution(r, partnership_id=int(k)),
         "change": lambda r, k: charts.change(r, k),
     },
 }

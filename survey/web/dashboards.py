@@ -1,4 +1,9 @@
-"""Staff dashboards: the state, one board, one partnership; each for a chosen cycle."""
+"""Staff dashboards: the state, one board, one partnership; each for a chosen cycle.
+
+What each viewer sees is decided by survey.disclosure: board leads see only progress of
+an unpublished cycle, and only a moved partnership's own figures for the cycles it
+stood in another board; state staff and administrators see open cycles as provisional.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from urllib.parse import quote
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
+from survey import disclosure
 from survey.db import db
 from survey.models import Cycle, Role
 from survey.services import dashboard_data, plans
@@ -24,6 +30,11 @@ def selected_cycle() -> CycleChoice:
     if choice.unknown:
         abort(404)
     return choice
+
+
+def viewer() -> disclosure.Viewer:
+    """The signed-in staff user as survey.disclosure sees them."""
+    return disclosure.Viewer.of(current_user)
 
 
 def visible_partnership(cycle: Cycle, partnership_id: int) -> PartnershipBoards:
@@ -62,6 +73,13 @@ def board(code: str) -> str:
     page = links = None
     if choice.current is not None:
         results = chart_cache.results_for(db.session, choice.current, code)
+        if disclosure.withheld(choice.current, viewer()):
+            return render_template(
+                "dashboards/progress.html", choice=choice, code=code, name=name,
+                rows=disclosure.progress(results, code), partnership=None,
+                roster_url=f"{request.script_root}/admin/boards/{quote(code)}/roster",
+                board_plans=plans.board_plans(db.session, choice.current, code))
+        results = disclosure.for_viewer(results, choice.current, viewer())
         page = dashboard_data.board_page(results, code, name)
         links = chart_links(choice.current.name, "boards", code, page.charts)
     return render_template(
@@ -80,6 +98,16 @@ def partnership(id: int) -> str:
         abort(404)
     boards = visible_partnership(choice.current, id)
     results = chart_cache.results_for(db.session, choice.current, boards.for_results)
+    if disclosure.withheld(choice.current, viewer()):
+        code = boards.for_results
+        return render_template(
+            "dashboards/progress.html", choice=choice, code=code, name=boards.name,
+            rows=[r for r in disclosure.progress(results, code) if r.partnership_id == id],
+            partnership=id,
+            roster_url=f"{request.script_root}/admin/boards/{quote(boards.current)}/roster",
+            beside=plans.plan_beside_change(db.session, results, choice.current, id,
+                                            show_change=False))
+    results = disclosure.for_viewer(results, choice.current, viewer(), partnership_id=id)
     page = dashboard_data.partnership_page(results, id)
     return render_template(
         "dashboards/partnership.html", choice=choice, page=page, name=boards.name,
