@@ -146,10 +146,11 @@ def _method(results: CycleResults) -> list[tuple[str, str]]:
 
 
 def build_report(results: CycleResults, generated_on: dt.date | None = None,
-                 board_charts: bool = True) -> bytes:
+                 board_charts: bool = False) -> bytes:
     """The maturity report of the results' scope (one board, or the state) as PDF bytes.
 
-    `board_charts=False` leaves out the per-board radar of a state report (faster).
+    `board_charts=True` adds a radar to each board's page of a state report: 24 more
+    charts, about 3x the time (demo: 34 s against 12 s) and 55 pages against 31.
     """
     report = report_data(results, generated_on, board_charts)
     html = render_html(report)
@@ -159,7 +160,7 @@ def build_report(results: CycleResults, generated_on: dt.date | None = None,
 
 
 def report_data(results: CycleResults, generated_on: dt.date | None = None,
-                board_charts: bool = True) -> Report:
+                board_charts: bool = False) -> Report:
     """What the report shows, computed from the results (no rendering)."""
     provisional = results.provisional or results.cycle_status == "open"
     generated_on = generated_on or dt.date.today()
