@@ -46,6 +46,9 @@ READERS = {
     "board15": {"lead_this", "state", "admin"},
     "board16": {"lead_other", "state", "admin"},
     "admin": {"admin"},
+    # Reminders are sent by administrators and the board's own lead; state staff only look.
+    "remind15": {"lead_this", "admin"},
+    "remind16": {"lead_other", "admin"},
 }
 
 
@@ -98,8 +101,8 @@ ACTIONS: list[tuple[str, str, dict[str, str], int]] = [
     ("admin", "/admin/cycles", {"name": "", "opens_on": "", "closes_on": ""}, 422),
     ("admin", "/admin/partnerships/{p15}/members",
      {"name": "", "email": "", "partner_type": "business"}, 422),
-    ("board15", "/admin/boards/15/remind", {}, 302),
-    ("board16", "/admin/boards/16/remind", {}, 302),
+    ("remind15", "/admin/boards/15/remind", {}, 302),
+    ("remind16", "/admin/boards/16/remind", {}, 302),
 ]
 
 
