@@ -10,7 +10,8 @@ its own `survey` process (wall time and the child's peak memory, ru_maxrss):
 - `survey responses import` into a fresh database (members, participations,
   invitations and answers all created), against a bare `sqlite3` script that reads
   the same CSV with `csv.reader` and inserts every row with one `executemany` in one
-  transaction (the floor for "read these rows and store them");
+  transaction (the floor for "read these rows and store them"); a second baseline
+  does the same into a table with the two indexes the app's answers table has;
 - `survey roster import` of the 6,000 members, and `survey cycle open` creating their
   6,000 invitations, into a second database;
 - `survey cycle list` on an empty database: the fixed cost of starting the command
@@ -58,6 +59,9 @@ connection.execute("PRAGMA journal_mode=WAL")
 connection.execute("CREATE TABLE answers (id INTEGER PRIMARY KEY, cycle TEXT, board TEXT, "
                    "partnership TEXT, respondent TEXT, partner_type TEXT, element TEXT, "
                    "item TEXT, score TEXT)")
+if sys.argv[3] == "indexed":  # the indexes the app's answers table has
+    connection.execute("CREATE UNIQUE INDEX answer_item ON answers (respondent, item)")
+    connection.execute("CREATE INDEX answer_respondent ON answers (respondent)")
 with open(sys.argv[1], newline="", encoding="utf-8") as handle:
     rows = csv.reader(handle)
     next(rows)
@@ -70,27 +74,49 @@ with open(sys.argv[1], newline="", encoding="utf-8") as handle:
 
 @dataclass(frozen=True)
 class Measure:
-    """One process: wall seconds and peak resident memory."""
+    """One process: wall seconds, peak resident memory, CPU seconds (user + system).
+
+    On a shared machine the CPU figure is the steadier one: wall time includes waiting
+    for a core.
+    """
 
     seconds: float
     peak_mb: float
+    cpu_seconds: float
 
     def as_dict(self) -> dict[str, float]:
-        return {"seconds": round(self.seconds, 3), "peak_mb": round(self.peak_mb, 1)}
+        return {"seconds": round(self.seconds, 3), "peak_mb": round(self.peak_mb, 1),
+                "cpu_seconds": round(self.cpu_seconds, 3)}
+
+
+LAUNCHER = r"""
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvpe(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as report:
+    report.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
 
 def measure(args: list[str], env: dict[str, str]) -> Measure:
-    """Run a process to its end; its wall time and peak memory (fails loudly on exit != 0)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    out, err = process.stdout.read(), process.stderr.read()  # type: ignore[union-attr]
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed ({process.returncode}): "
-                           f"{(err or out).decode(errors='replace')[:2000]}")
-    return Measure(seconds, usage.ru_maxrss / 1024)
+    """Run a process to its end; its wall time and peak memory (fails loudly on exit != 0).
+
+    A small launcher forks the process, so that its peak memory (ru_maxrss) starts from
+    the launcher's few MB, not from a copy of this benchmark's memory.
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".maxrss") as report:
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-S", "-c", LAUNCHER, report.name, *args],
+                              env=env, capture_output=True, check=False)
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}): "
+                               f"{(done.stderr or done.stdout).decode(errors='replace')[:2000]}")
+        maxrss, cpu = report.read().split()
+        return Measure(seconds, int(maxrss) / 1024, float(cpu))
 
 
 def write_files(folder: Path, boards: int, partnerships: int, respondents: int,
@@ -180,9 +206,10 @@ def run(boards: int = 24, partnerships: int = 10, respondents: int = 25,
         startup_db("init")
         startup = startup_db("cycle", "list")
 
-        baseline_db = work / "baseline.sqlite3"
         baseline = measure([sys.executable, "-c", BASELINE_SCRIPT, str(responses),
-                            str(baseline_db)], dict(os.environ))
+                            str(work / "baseline.sqlite3"), "bare"], dict(os.environ))
+        indexed = measure([sys.executable, "-c", BASELINE_SCRIPT, str(responses),
+                           str(work / "indexed.sqlite3"), "indexed"], dict(os.environ))
 
         survey.fresh()
         half_import = survey("responses", "import", str(half), "--cycle", CYCLE)
@@ -200,10 +227,17 @@ def run(boards: int = 24, partnerships: int = 10, respondents: int = 25,
             "database": "postgresql" if survey.url.startswith("postgresql") else "sqlite",
             "startup": startup.as_dict(),
             "baseline_executemany": baseline.as_dict(),
+            "baseline_executemany_indexed": indexed.as_dict(),
             "responses_import": full_import.as_dict(),
             "responses_import_ratio": round(full_import.seconds / baseline.seconds, 2),
             "responses_import_ratio_net_of_startup": round(
                 (full_import.seconds - startup.seconds) / baseline.seconds, 2),
+            "responses_import_cpu_ratio": round(full_import.cpu_seconds / baseline.cpu_seconds, 2),
+            "responses_import_cpu_ratio_net_of_startup": round(
+                (full_import.cpu_seconds - startup.cpu_seconds) / baseline.cpu_seconds, 2),
+            "memory_above_startup_mb": {
+                "half_file": round(half_import.peak_mb - startup.peak_mb, 1),
+                "full_file": round(full_import.peak_mb - startup.peak_mb, 1)},
             "responses_reimport": reimport.as_dict(),
             "responses_import_half_file": half_import.as_dict(),
             "memory_growth_half_to_full": round(full_import.peak_mb / half_import.peak_mb, 2),
@@ -227,14 +261,20 @@ def main() -> None:
                   options.database_url)
     print(f"{figures['answers']:,} answers, {figures['members']:,} members, "
           f"{figures['database']}")
-    print(f"{'figure':<38} {'seconds':>8} {'peak MB':>8}")
-    for key in ("startup", "baseline_executemany", "responses_import", "responses_reimport",
+    print(f"{'figure':<38} {'seconds':>8} {'CPU s':>8} {'peak MB':>8}")
+    for key in ("startup", "baseline_executemany", "baseline_executemany_indexed",
+                "responses_import", "responses_reimport",
                 "responses_import_half_file", "roster_import", "cycle_open"):
         value = figures[key]
-        print(f"{key:<38} {value['seconds']:>8.2f} {value['peak_mb']:>8.1f}")
-    print(f"responses import / baseline: {figures['responses_import_ratio']}x "
+        print(f"{key:<38} {value['seconds']:>8.2f} {value['cpu_seconds']:>8.2f} "
+              f"{value['peak_mb']:>8.1f}")
+    print(f"responses import / baseline, wall: {figures['responses_import_ratio']}x "
           f"({figures['responses_import_ratio_net_of_startup']}x without the command's "
-          f"start-up); peak memory full / half file: {figures['memory_growth_half_to_full']}")
+          f"start-up); CPU: {figures['responses_import_cpu_ratio']}x "
+          f"({figures['responses_import_cpu_ratio_net_of_startup']}x)")
+    above = figures["memory_above_startup_mb"]
+    print(f"peak memory above start-up: half file {above['half_file']} MB, "
+          f"full file {above['full_file']} MB")
     if options.json:
         options.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
 
