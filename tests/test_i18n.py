@@ -345,3 +345,18 @@ def test_invitation_email_follows_the_roster_language(app: Flask, runner,
                                            reminder=True)
     assert reminder["Content-Language"] == "en"
     assert reminder["Subject"] == "Reminder: Manufactura avanzada self-assessment 2027"
+
+
+def test_a_closed_page_shows_the_chosen_answer_in_words(app: Flask, client: FlaskClient) -> None:
+    url, invitation_id = make_link(app, "es", status=CycleStatus.CLOSED)
+    with app.app_context():
+        invitation = db.session.get(Invitation, invitation_id)
+        db.session.add(Answer(invitation=invitation, element_key="data", item_code="data-1",
+                              level=3))
+        db.session.commit()
+    html = page(client, f"{url}/data")
+    chosen = re.search(r'name="data-1" value="3"\s+checked disabled>\s*<label[^>]*>'
+                       r'<strong class="level-label">Implementando <span class="your-answer">'
+                       r'\(su respuesta\)</span>', html)
+    assert chosen, "the closed page names the chosen level in words, not only a grey dot"
+    assert html.count("(su respuesta)") == 1
