@@ -269,26 +269,44 @@ def derivable_small_sets(atoms: Sequence[Atom], shown: Iterable[Cell],
     if not small:
         return []
     signatures = _signatures(len(atoms), generators)
+    # One number per atom (its signature against fixed random weights): subsets are
+    # searched by these, and a subset whose numbers add to 0 is confirmed on the vectors.
+    weights = np.random.default_rng(20_260_401).integers(1, _PRIME, signatures.shape[1])
+    hashes = [int(h) for h in _dot_mod(signatures, weights)]
+    by_hash: dict[int, list[int]] = defaultdict(list)
+    for position, index in enumerate(small):
+        by_hash[hashes[index]].append(position)
     found: list[tuple[Atom, ...]] = []
     tried = 0
-    stack: list[tuple[int, int, np.ndarray, tuple[int, ...]]] = [
-        (-1, 0, np.zeros(signatures.shape[1], dtype=np.int64), ())]
+    # (first position free to add, respondents so far, hash sum so far, atoms chosen)
+    stack: list[tuple[int, int, int, tuple[int, ...]]] = [(0, 0, 0, ())]
     while stack:
-        last, total, summed, chosen = stack.pop()
-        for position in range(last + 1, len(small)):
+        start, total, summed, chosen = stack.pop()
+        tried += 1
+        if tried > _BUDGET:
+            return [()]
+        # complete the subset with one atom whose number cancels the sum
+        for position in by_hash.get((-summed) % _PRIME, ()):
             index = small[position]
-            size = total + atoms[index].n
-            if size >= minimum:
-                continue
-            tried += 1
-            if tried > _BUDGET:
-                return [()]
-            combined = (summed + signatures[index]) % _PRIME
-            subset = (*chosen, index)
-            if not combined.any():
-                found.append(tuple(atoms[i] for i in subset))
-            stack.append((position, size, combined, subset))
+            if position >= start and total + atoms[index].n < minimum:
+                subset = [*chosen, index]
+                if not (signatures[subset].sum(axis=0) % _PRIME).any():
+                    found.append(tuple(atoms[i] for i in subset))
+        # or add an atom that leaves room for at least one more
+        for position in range(start, len(small)):
+            index = small[position]
+            if total + atoms[index].n + 1 < minimum:
+                stack.append((position + 1, total + atoms[index].n,
+                              (summed + hashes[index]) % _PRIME, (*chosen, index)))
     return found
+
+
+def _dot_mod(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each row of `matrix` times `weights`, modulo the prime, without int64 overflow."""
+    result = np.zeros(len(matrix), dtype=np.int64)
+    for column in range(matrix.shape[1]):
+        result = (result + matrix[:, column] * int(weights[column]) % _PRIME) % _PRIME
+    return result
 
 
 def _signatures(count: int, generators: list[list[int]]) -> np.ndarray:
@@ -311,7 +329,10 @@ def _signatures(count: int, generators: list[list[int]]) -> np.ndarray:
         matrix[rank] = (matrix[rank] * inverse) % _PRIME
         factors = matrix[:, column].copy()
         factors[rank] = 0
-        matrix = (matrix - np.outer(factors, matrix[rank]) % _PRIME) % _PRIME
+        rows = np.nonzero(factors)[0]  # incidence rows are sparse: touch only these
+        if len(rows):
+            matrix[rows, column:] = (matrix[rows, column:] - np.outer(
+                factors[rows], matrix[rank, column:]) % _PRIME) % _PRIME
         pivots.append(column)
         rank += 1
     free = [c for c in range(count) if c not in set(pivots)]
