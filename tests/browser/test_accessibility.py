@@ -1,14 +1,21 @@
-"""Accessibility (WCAG 2.2 AA) of every page type, checked in headless Chromium on the demo
-data: labelled controls, one h1 and no skipped heading level, alt text, captioned tables with
-header cells, unique ids, distinct titles, no sideways scrolling on a 390 px phone, a visible
-keyboard focus, a working skip link, a focused error summary and readable stage badges."""
+"""Accessibility (WCAG 2.2 AA) of every page state, checked in headless Chromium on the demo
+data. axe-core (from the npm registry) runs on each page at 1280 px and again at 390 px with
+every <details> opened, and must find no WCAG 2.0/2.1/2.2 A or AA violation (labels, names,
+alt text, contrast, lang, titles, scrollable regions reachable by keyboard, ...). Checked by
+hand, where axe has no rule: one h1 and no skipped heading level, radios grouped under a
+legend, every chart followed by its data table, captioned tables, unique ids, distinct
+titles, no sideways scrolling on a 390 px phone, a visible keyboard focus, a working skip
+link, a focused error summary and readable status badges."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+
+from tests.browser.axe_core import axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -19,9 +26,6 @@ LOGIN_LINE = re.compile(r"^\s+(\S+@\S+)\s+(\S+)\s+(admin|state|board lead.*)$", 
 PAGE_PROBLEMS = r"""() => {
   const problems = [];
   const text = el => (el.textContent || '').replace(/\s+/g, ' ').trim();
-  if (document.documentElement.lang !== 'en') problems.push('html lang is not "en"');
-  if (!document.title.trim()) problems.push('empty <title>');
-
   const levels = [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map(h => +h.tagName[1]);
   const h1s = levels.filter(level => level === 1).length;
   if (h1s !== 1) problems.push(`${h1s} h1 elements`);
@@ -31,26 +35,12 @@ PAGE_PROBLEMS = r"""() => {
       problems.push(`heading level skipped: h${levels[i - 1]} -> h${level}`);
   });
 
-  const nameOf = el => {
-    const labelledby = (el.getAttribute('aria-labelledby') || '').split(/\s+/).filter(Boolean)
-      .map(id => text(document.getElementById(id) || document.createElement('i'))).join(' ');
-    return (el.getAttribute('aria-label') || '').trim() || labelledby.trim()
-      || [...(el.labels || [])].map(text).join(' ').trim();
-  };
-  for (const control of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
-    if (!nameOf(control)) problems.push(`unlabelled control: ${control.outerHTML.slice(0, 100)}`);
-  }
   for (const radio of document.querySelectorAll('input[type=radio]')) {
     const legend = radio.closest('fieldset')?.querySelector(':scope > legend');
     if (!legend || !text(legend))
       problems.push(`radio ${radio.id} is not in a fieldset with a legend`);
   }
-  for (const el of document.querySelectorAll('a[href], button, summary')) {
-    if (!nameOf(el) && !text(el))
-      problems.push(`link or button without a name: ${el.outerHTML.slice(0, 100)}`);
-  }
   for (const img of document.querySelectorAll('img')) {
-    if (!(img.getAttribute('alt') || '').trim()) problems.push(`img without alt: ${img.src}`);
     const block = img.closest('section');
     if (img.closest('figure') && !block?.querySelector('table'))
       problems.push(`chart without a data table: ${img.src}`);
@@ -115,19 +105,32 @@ def demo(runner) -> Demo:
 class Auditor:
     """Checks each visited page at desktop width and at 390 px; remembers page titles."""
 
-    def __init__(self, page) -> None:
+    def __init__(self, page, artifacts: Path | None = None) -> None:
         self.page = page
         self.titles: dict[str, str] = {}
+        self.artifacts = artifacts  # full-page screenshots of each page at both widths
+
+    def screenshot(self, name: str, width: int) -> None:
+        if self.artifacts is not None:
+            slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+            self.page.screenshot(path=self.artifacts / f"a11y-{slug}-{width}.png", full_page=True)
 
     def check(self, name: str) -> None:
         page = self.page
         page.wait_for_load_state("load")
         problems = page.evaluate(PAGE_PROBLEMS)
         assert problems == [], f"{name}: {problems}"
+        assert axe_violations(page) == [], f"{name} at 1280px: axe"
+        self.screenshot(name, 1280)
         page.set_viewport_size({"width": 390, "height": 844})
         try:
+            self.screenshot(name, 390)
             overflow = page.evaluate(OVERFLOW)
             assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow}px at 390px"
+            # Folded tables too: opened, they must read as well as the rest of the page.
+            page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+            assert axe_violations(page) == [], f"{name} at 390px, details open: axe"
+            page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = false; })")
         finally:
             page.set_viewport_size({"width": 1280, "height": 900})
         title = page.title()
@@ -168,8 +171,8 @@ def tab_until(page, predicate: str, limit: int = 60) -> dict:
     raise AssertionError(f"Tab never reached {predicate}")
 
 
-def test_partner_pages(live_server, browser_page, demo) -> None:
-    page, audit = browser_page, Auditor(browser_page)
+def test_partner_pages(live_server, browser_page, demo, artifacts) -> None:
+    page, audit = browser_page, Auditor(browser_page, artifacts)
     token = next(t for t, status in demo.tokens if status == "not started")
     audit.visit(f"{live_server}/", "start page")
     audit.visit(f"{live_server}/s/{token}", "overview")
@@ -211,8 +214,8 @@ def test_partner_pages(live_server, browser_page, demo) -> None:
     audit.check("not-valid link")
 
 
-def test_staff_pages(live_server, browser_page, demo, tmp_path) -> None:
-    page, audit = browser_page, Auditor(browser_page)
+def test_staff_pages(live_server, browser_page, demo, tmp_path, artifacts) -> None:
+    page, audit = browser_page, Auditor(browser_page, artifacts)
     base = live_server
     audit.visit(f"{base}/login", "sign in")
     page.click("main button[type=submit]")
@@ -257,15 +260,27 @@ def test_staff_pages(live_server, browser_page, demo, tmp_path) -> None:
     page.goto(f"{base}/admin/partnerships/{partnership_id}")
     assert page.get_by_label("Name", exact=True).count() == 2
 
-    # Stage badges and the suppressed badge: text at least 4.5:1 against the badge.
-    page.goto(f"{base}/boards/15?cycle=2026")
-    for badge in ["badge stage-1", "badge stage-2", "badge stage-3", "badge stage-4",
-                  "badge suppressed"]:
-        ratio = page.evaluate(CONTRAST, badge)
-        assert ratio >= 4.5, f"{badge}: contrast {ratio:.2f}"
+    # A closed cycle's dashboards, and the action plan of that cycle.
+    audit.visit(f"{base}/state?cycle=2025", "state dashboard, closed cycle")
+    audit.visit(f"{base}/boards/15?cycle=2025", "board dashboard, closed cycle")
+    audit.visit(f"{base}/partnerships/{partnership_id}?cycle=2025",
+                "partnership dashboard, closed cycle")
+    audit.visit(f"{base}/partnerships/{partnership_id}/plan?cycle=2025", "action plan")
+    # The stage badges (all four are in the legend) and the suppressed badge are checked
+    # for contrast by axe above.
 
     # A form control and a date field keep a visible focus ring when reached by keyboard.
     page.goto(f"{base}/admin/cycles")
     page.focus("#name")
     style = tab_until(page, "el.id === 'opens_on'", limit=3)
     assert style["outline"] or style["shadow"], style
+
+    # The board lead's own pages: the open cycle (progress only), a closed one, the roster.
+    page.context.clear_cookies()
+    audit = Auditor(page, artifacts)  # the same addresses as above may share a title
+    sign_in(page, base, "lead15@example.org", demo.passwords["lead15@example.org"])
+    audit.visit(f"{base}/boards/15", "board lead: open cycle")
+    audit.visit(f"{base}/boards/15?cycle=2025", "board lead: board dashboard, closed cycle")
+    audit.visit(f"{base}/partnerships/{partnership_id}?cycle=2025",
+                "board lead: partnership dashboard, closed cycle")
+    audit.visit(f"{base}/admin/boards/15/roster", "board lead: roster")
