@@ -7,7 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import insert, literal, select
+from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from survey.models import (
@@ -122,7 +122,10 @@ def create_missing_invitations(session: Session, cycle: Cycle,
     has_invitation = (select(invitations.c.id).where(invitations.c.cycle_id == cycle.id,
                                                      invitations.c.member_id == members.c.id)
                       .exists())
-    result = session.execute(insert(invitations).from_select(
+    invited = (select(func.count()).select_from(invitations)
+               .where(invitations.c.cycle_id == cycle.id))
+    before = session.execute(invited).scalar_one()
+    session.execute(insert(invitations).from_select(
         ["cycle_id", "member_id", "participation_id", "partner_type", "status", "source",
          "invited_at"],
         select(literal(cycle.id, invitations.c.cycle_id.type), members.c.id, parts.c.id,
@@ -134,7 +137,8 @@ def create_missing_invitations(session: Session, cycle: Cycle,
         .join(boards, boards.c.id == partnerships.c.board_id)
         .join(parts, (parts.c.partnership_id == partnerships.c.id) & (parts.c.cycle_id == cycle.id))
         .where(members.c.active, *where, ~has_invitation)))
-    created = max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    # Counted, not rowcount: psycopg reports -1 for INSERT ... SELECT through SQLAlchemy.
+    created = session.execute(invited).scalar_one() - before
     if created:
         bump_results_version(session, [cycle.id])
     session.expire_all()  # Core writes: collections loaded before must be read again
