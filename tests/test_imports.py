@@ -425,3 +425,67 @@ def test_imported_answers_read_back_with_the_same_timestamps_as_saved_ones(
     submitted = session.execute(select(cast(Invitation.submitted_at, String))).scalars().all()
     assert len(stamps) == 5 and len(set(stamps)) == 1  # stored exactly as the ORM stores it
     assert set(stamps) == set(submitted)
+
+
+# --- roster emails, names and languages -----------------------------------------------------
+
+def test_roster_refuses_addresses_mail_cannot_take_and_control_characters(
+    runner: FlaskCliRunner, session: Session, boards: dict[str, Board], tmp_path: Path
+) -> None:
+    p = "Tampa Bay Tech Alliance"
+    path = write_csv(tmp_path / "roster.csv", ROSTER_HEADER, [
+        ["15", p, "IT", "Good Name", "good@example.org", "Acme", "business"],        # 2
+        ["15", p, "IT", "Comma", "a,b@ex.org", "Acme", "business"],                  # 3
+        ["15", p, "IT", "Quoted", '"a b"@example.org', "Acme", "business"],          # 4
+        ["15", p, "IT", "Two Ats", "a@b@example.org", "Acme", "business"],           # 5
+        ["15", p, "IT", "Bell\x07Name", "bell@example.org", "Acme", "business"],     # 6
+        ["15", p, "IT", "Esc", "esc@example.org", "Org\x1b[31m", "business"],        # 7
+        ["15", p, "IT", "Line\nBreak", "line@example.org", "Acme", "business"],      # 8 ok
+    ])
+    result = runner.invoke(args=["roster", "import", str(path)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == "error: 5 bad rows in roster.csv, no members imported"
+
+    def reason(number: int) -> str:
+        return next(line for line in lines if line.strip().startswith(f"row {number}:"))
+
+    assert "invalid email 'a,b@ex.org'" in reason(3)
+    assert "invalid email '\"a b\"@example.org'" in reason(4)
+    assert "invalid email 'a@b@example.org'" in reason(5)
+    assert "name holds a control character (U+0007)" in reason(6)
+    assert "organization holds a control character (U+001B)" in reason(7)
+    assert not any(line.strip().startswith(("row 2:", "row 8:")) for line in lines)
+    assert count(session, Member) == 1
+
+
+def test_roster_language_column_is_optional_checked_and_kept(
+    runner: FlaskCliRunner, session: Session, boards: dict[str, Board], tmp_path: Path
+) -> None:
+    p = "Tampa Bay Tech Alliance"
+    header = [*ROSTER_HEADER, "language"]
+    path = write_csv(tmp_path / "roster.csv", header, [
+        ["15", p, "IT", "Ana", "ana@example.org", "Acme", "business", "ES"],
+        ["15", p, "IT", "Bo", "bo@example.org", "Acme", "business", "en"],
+        ["15", p, "IT", "Cy", "cy@example.org", "Acme", "business", ""],
+    ])
+    result = runner.invoke(args=["roster", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    languages = dict(session.execute(select(Member.email, Member.language)
+                                     .where(Member.partnership.has(name=p))).all())
+    assert languages == {"ana@example.org": "es", "bo@example.org": "en", "cy@example.org": None}
+
+    # A file without the column (or an empty cell) keeps each member's language.
+    path = write_csv(tmp_path / "again.csv", ROSTER_HEADER, [
+        ["15", p, "IT", "Ana Maria", "ana@example.org", "Acme", "business"]])
+    result = runner.invoke(args=["roster", "import", str(path)])
+    assert "1 updated" in result.output
+    session.expire_all()
+    assert member(session, "ana@example.org").language == "es"
+
+    path = write_csv(tmp_path / "bad.csv", header, [
+        ["15", p, "IT", "Di", "di@example.org", "Acme", "business", "fr"]])
+    result = runner.invoke(args=["roster", "import", str(path)])
+    assert result.exit_code == 1
+    assert "row 2: unknown language 'fr' (use one of en, es)" in result.output
