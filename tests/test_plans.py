@@ -217,6 +217,8 @@ def test_partner_reads_results_and_plan_after_the_close(client, session, world):
     plans.save_plan(session, world.strong, cycle, {
         "data": plans.PlanInput(priority=True, goal="Share one dashboard", owner="Ana")},
         "lead@example.org")
+    plans.save_plan(session, world.elsewhere, cycle, {
+        "data": plans.PlanInput(goal="Another partnership's goal")}, "state@example.org")
     member = session.execute(select(Invitation).where(Invitation.cycle_id == cycle.id)
                              ).scalars().first().member
     _, token = make_invitation(session, cycle, member)
@@ -227,6 +229,7 @@ def test_partner_reads_results_and_plan_after_the_close(client, session, world):
     assert "Share one dashboard" in page and "Ana" in page
     assert "Overall" in page and "Board" in page and "State" in page
     assert COMMENT not in page and "Wilhelmina" not in page
+    assert "Another partnership's goal" not in page  # partners read only their own plan
     # While a cycle is open, the results page is refused.
     open_cycle = find_cycle(session, "2026")
     assert open_cycle.status == CycleStatus.OPEN
