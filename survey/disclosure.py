@@ -246,6 +246,8 @@ def _complement(sizes: dict[Cell, int], shown: set[Cell], minimum: int) -> None:
                     shown.discard(min(candidates, key=lambda c: _cell_key(c, sizes)))
                 elif whole is not None:
                     shown.discard(whole)
+                else:  # a whole scope under the minimum: cannot be (its partnerships are
+                    continue  # published), but never loop on it
                 changed = True
                 break
 
