@@ -14,6 +14,7 @@ from reports.charts.base import (
     Chart,
     _board,
     _check_scope,
+    _cycle,
     _empty_chart,
     _fmt,
     _hide_top_right,
@@ -48,7 +49,7 @@ def level_distribution(results: CycleResults, board_code: str | None = None,
     levels = scale.levels
     categories = [*(lv.label for lv in levels), scale.dont_know_label, scale.not_applicable_label]
     columns = ("Element", *categories, "Answers")
-    title = f"How partners answered, {where}, {results.cycle}"
+    title = f"How partners answered, {where}, {_cycle(results)}"
     table = []
     for element in results.elements:
         mine = [i for i in items if i.element_key == element.key]
@@ -118,7 +119,7 @@ def partner_types(results: CycleResults, scope: str = STATE_SCOPE) -> Chart:
     elements = results.elements
     where = _scope_label(results, scope)
     name = f"partner-types-{_scope_slug(scope)}"
-    title = f"Scores by partner type, {where}, {results.cycle}"
+    title = f"Scores by partner type, {where}, {_cycle(results)}"
     columns = ("Partner type", "Respondents", *(e.title for e in elements))
     rows = tuple((t.partner_type_label, t.respondents,
                   *(_fmt(t.elements.get(e.key)) for e in elements)) for t in types)
@@ -175,7 +176,7 @@ def industry_gap(results: CycleResults, scope: str = STATE_SCOPE) -> Chart:
     gaps = {g.element_key: g for g in results.gaps if g.scope == scope}
     where = _scope_label(results, scope)
     name = f"industry-gap-{_scope_slug(scope)}"
-    title = f"Industry gap: business minus other partners, {where}, {results.cycle}"
+    title = f"Industry gap: business minus other partners, {where}, {_cycle(results)}"
     columns = ("Element", "Business", "Other partners", "Gap")
     elements = [e for e in results.elements if e.key in gaps]
 

@@ -81,6 +81,11 @@ class Chart:
 # --- shared helpers -----------------------------------------------------------------
 
 
+def _cycle(results: CycleResults) -> str:
+    """The cycle as chart titles name it: "2026 (provisional)" while not yet published."""
+    return f"{results.cycle} (provisional)" if results.provisional else results.cycle
+
+
 def _fmt(score: Score | None) -> str:
     """A score for a table cell: two decimals, "suppressed" or a dash."""
     if score is None or (score.value is None and not score.suppressed):

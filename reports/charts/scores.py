@@ -13,6 +13,7 @@ from reports.charts.base import (
     SUPPRESSED,
     Chart,
     _board,
+    _cycle,
     _empty_chart,
     _fmt,
     _hide_top_right,
@@ -54,7 +55,7 @@ def radar(results: CycleResults, board_code: str | None = None,
         scopes.append((partnership.label, partnership))
     focus_label, focus = scopes[-1]
     title = f"Where {focus_label if focus is not results.state else 'the state'} stands, " \
-            f"{results.cycle}"
+            f"{_cycle(results)}"
     elements = results.elements
     columns = ("Element", *(label for label, _ in scopes))
     rows = tuple(
@@ -192,7 +193,7 @@ def _heatmap(results: CycleResults, name: str, title: str,
 
 def board_heatmap(results: CycleResults) -> Chart:
     """Boards by element and overall, each cell coloured by its stage."""
-    title = f"Board scores by element, {results.cycle}"
+    title = f"Board scores by element, {_cycle(results)}"
     scopes = [(f"{b.key} {b.label}", b) for b in results.boards]
     return _heatmap(results, "board-heatmap", title, scopes, "Board heatmap:")
 
@@ -207,7 +208,7 @@ def partnership_heatmap(results: CycleResults, board_code: str | None = None) ->
         partnerships = [p for p in partnerships if p.board_code == board_code]
         name += f"-board-{_slug(board_code)}"
         where = f" in board {board.key} {board.label}"
-    title = f"Partnership scores by element{where}, {results.cycle}"
+    title = f"Partnership scores by element{where}, {_cycle(results)}"
     scopes = [(p.label if board_code else f"{p.board_code} · {p.label}", p) for p in partnerships]
     return _heatmap(results, name, title, scopes, "Partnership heatmap:")
 
@@ -217,7 +218,7 @@ def partnership_heatmap(results: CycleResults, board_code: str | None = None) ->
 
 def sector_comparison(results: CycleResults) -> Chart:
     """Sectors ranked by overall score, each bar coloured by its stage."""
-    title = f"Overall score by sector, {results.cycle}"
+    title = f"Overall score by sector, {_cycle(results)}"
     columns = ("Sector", "Partnerships", "Overall", "Stage")
     sectors = sorted(results.sectors,
                      key=lambda s: (s.overall.value is None, -(s.overall.value or 0), s.label))

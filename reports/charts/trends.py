@@ -43,7 +43,8 @@ def change(results: CycleResults, scope_key: str | int) -> Chart:
     scope_key = str(scope_key)
     where, slug = _scope_name(results, scope_key)
     name = f"change-{slug}"
-    title = f"Change across cycles, {where}"
+    title = f"Change across cycles, {where}" + (
+        f" ({results.cycle} provisional)" if results.provisional else "")
     points = [t for t in results.trends if t.scope_key == scope_key]
     cycles: list[str] = []
     for point in points:
