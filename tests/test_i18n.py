@@ -360,3 +360,25 @@ def test_a_closed_page_shows_the_chosen_answer_in_words(app: Flask, client: Flas
                        r'\(su respuesta\)</span>', html)
     assert chosen, "the closed page names the chosen level in words, not only a grey dot"
     assert html.count("(su respuesta)") == 1
+
+
+def test_a_spanish_partner_reads_published_results_in_spanish(app: Flask,
+                                                             client: FlaskClient) -> None:
+    url, invitation_id = make_link(app, "es", status=CycleStatus.CLOSED)
+    with app.app_context():
+        from tests.factories import all_answers, answer
+
+        invitation = db.session.get(Invitation, invitation_id)
+        questionnaire = Questionnaire.from_dict(invitation.cycle.content)
+        answer(db.session, invitation, all_answers(questionnaire, 3))
+        for n in range(2):
+            other = make_member(db.session, invitation.member.partnership, name=f"Otro {n}")
+            answer(db.session, make_invitation(db.session, invitation.cycle, other)[0],
+                   all_answers(questionnaire, 2))
+        db.session.commit()
+    overview = page(client, url)
+    assert "Resultados y plan de acción de su alianza" in overview
+    results = page(client, f"{url}/results")
+    assert_spanish(results)
+    assert "Dónde está la alianza" in results and "El plan de acción" in results
+    assert 'value="en"' in results  # the switch is on this page too
