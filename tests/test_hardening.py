@@ -496,7 +496,7 @@ def test_a_typed_name_never_adds_a_recipient_or_a_header(app):
         session = db.session
         partnership = make_partnership(session, make_board(session, "06"), "Ports")
         make_member(session, partnership, email="eve@example.org", name="Eve\r\nBcc: x@evil")
-        make_member(session, partnership, email="nul@example.org", name="Nu\x00l\x1b[31m \u202eLi")
+        make_member(session, partnership, email="nul@example.org", name="Nu\x07l\x1b[31m \u202eLi")
         legacy = make_member(session, partnership, email="ok@example.org", name="Legacy")
         legacy.email = "a,b@ex.org"  # stored before addresses were checked
         make_cycle(session, "2026")

@@ -29,7 +29,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from survey.models import Cycle, Invitation, InvitationStatus, InvitationToken, utcnow
-from survey.scoring.cycles import bump_results_version
 from survey.services import audit
 from survey.services.invitations import (
     IssuedLink,
@@ -108,18 +107,20 @@ def claim_batch(session: Session, recipients: Recipients, settings: MailSettings
     """Choose the recipients, issue fresh links, compose the messages and mark them sent
     (flushed, not committed: the caller's short write transaction)."""
     now = now or utcnow()
-    cycle = session.get(Cycle, recipients.cycle_id)
+    # The cycle row first, as partners' saves lock it (then their invitation): taking the
+    # invitations first would deadlock with them on PostgreSQL.
+    cycle = session.execute(
+        select(Cycle).where(Cycle.id == recipients.cycle_id).with_for_update(key_share=True)
+    ).scalar_one_or_none()
     if cycle is None:
         raise MailError("The cycle no longer exists.")
     batch = Batch()
-    created = False
     for member in invitable_members(session, recipients.board_code):
         if recipients.partnership_id not in (None, member.partnership_id):
             continue
         if recipients.member_id not in (None, member.id):
             continue
-        invitation, new = invitation_for(session, cycle, member)
-        created = created or new
+        invitation, _ = invitation_for(session, cycle, member)  # new ones bump the figures
         if recipients.reminders:
             if invitation.status == InvitationStatus.SUBMITTED:
                 continue
@@ -143,8 +144,6 @@ def claim_batch(session: Session, recipients: Recipients, settings: MailSettings
         invitation.emailed_at = invitation.emailed_at or now
         if recipients.reminders:
             invitation.reminded_at = now
-    if created:  # new invitations change a cycle's invited counts
-        bump_results_version(session, [cycle.id])
     session.flush()
     return batch
 
