@@ -110,3 +110,7 @@ FIXED_TEXTS = (  # survey/__init__.py's error pages, as partners can meet them u
           "Go back, reload the page and send it again."),
     _mark("The address or form holds a character that is not allowed."),
 )
+
+CHANGE_STATUSES = (  # SPEC 4's change statuses, as partners read them in an email
+    _mark("improved"), _mark("declined"), _mark("sustained"), _mark("no change"),
+)

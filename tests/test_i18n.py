@@ -382,3 +382,32 @@ def test_a_spanish_partner_reads_published_results_in_spanish(app: Flask,
     assert_spanish(results)
     assert "Dónde está la alianza" in results and "El plan de acción" in results
     assert 'value="en"' in results  # the switch is on this page too
+
+
+def test_next_cycles_spanish_invitation_says_what_changed_in_spanish(session) -> None:
+    from survey.services import plans
+    from survey.services.dashboard_data import find_cycle
+    from tests.test_dashboards import build_world
+
+    world = build_world(session)
+    find_cycle(session, "2026").published_at = None
+    plans.save_plan(session, world.strong, find_cycle(session, "2025"), {
+        "data": plans.PlanInput(priority=True, goal="Un tablero compartido")}, "lead@x.org")
+    invitation = session.execute(select(Invitation).where(
+        Invitation.cycle_id == find_cycle(session, "2026").id,
+        Invitation.participation.has(partnership_id=world.strong.id))).scalars().first()
+    invitation.member.language = "es"
+    session.commit()
+    settings = mail.MailSettings("", "survey@example.org", "http://survey.test")
+    text = mail.compose_invitation(IssuedLink(invitation, "t" * 30), settings).get_body(
+        ("plain",)).get_content()
+    # 2025: three partners answered 2, 2 and 3 everywhere: overall 2.33, stage Building.
+    assert ("Qué cambió desde el último ciclo: En el ciclo 2025, la puntuación general de la "
+            "alianza fue 2.33 (Construyendo)") in text
+    assert "Su plan de acción fijó 1 prioridad para este ciclo." in text
+    assert "What changed" not in text and "Building" not in text
+    # The same facts for an English partner of the same batch read in English.
+    invitation.member.language = None
+    english = mail.compose_invitation(IssuedLink(invitation, "t" * 30), settings).get_body(
+        ("plain",)).get_content()
+    assert "In cycle 2025 the partnership's overall score was 2.33 (Building)" in english

@@ -396,14 +396,29 @@ def partnership_plan(session: Session, cycle: Cycle, partnership_id: int,
                  today or dt.date.today())
 
 
-_SINCE_LAST: dict[tuple[int, str], dict[int, str]] = {}
+@dataclass(frozen=True)
+class SinceLast:
+    """What a partnership's last published cycle says, before it is put into words."""
+
+    cycle: str
+    overall: float | None = None
+    stage: int | None = None  # the stage's level value
+    stage_labels: Mapping[str, Mapping[int, str]] = field(default_factory=dict)  # language
+    delta: float | None = None
+    previous_cycle: str | None = None
+    status: str | None = None
+    priorities: int = 0
+
+
+_SINCE_LAST: dict[tuple[int, str], dict[int, SinceLast]] = {}
 
 
 def since_last_line(session: Session, cycle: Cycle, partnership_id: int) -> str:
     """One sentence for the next cycle's invitation: what changed in the partnership's
-    last published cycle, and its action plan ("" when there is nothing to say).
+    last published cycle, and its action plan ("" when there is nothing to say), in the
+    language of the email being written (flask_babel.force_locale).
 
-    Only published figures (survey.disclosure); the last cycle's lines are computed once
+    Only published figures (survey.disclosure); the last cycle's facts are computed once
     per results version and kept for the batch of messages that follows.
     """
     earlier = latest_published(session, cycle, include_self=False)
@@ -412,8 +427,9 @@ def since_last_line(session: Session, cycle: Cycle, partnership_id: int) -> str:
     key = (earlier.id, disclosure_version(session, earlier))
     if key not in _SINCE_LAST:
         _SINCE_LAST.clear()  # one cycle's lines at a time: the batch being sent
-        _SINCE_LAST[key] = _since_last_lines(session, earlier)
-    return _SINCE_LAST[key].get(partnership_id, "")
+        _SINCE_LAST[key] = _since_last_facts(session, earlier)
+    facts = _SINCE_LAST[key].get(partnership_id)
+    return _since_last_words(facts) if facts else ""
 
 
 def disclosure_version(session: Session, cycle: Cycle) -> str:
@@ -422,31 +438,57 @@ def disclosure_version(session: Session, cycle: Cycle) -> str:
     return f"{results_version(session, cycle)}:{plans_version(session, cycle)}"
 
 
-def _since_last_lines(session: Session, earlier: Cycle) -> dict[int, str]:
+def _since_last_facts(session: Session, earlier: Cycle) -> dict[int, SinceLast]:
     results = disclosure.published_results(session, earlier)
     overall = {c.partnership_id: c for c in results.changes if c.element_key == OVERALL}
     priorities: Counter[int] = Counter()
     for row in plan_rows(session, earlier):
         priorities[row.partnership_id] += row.priority
-    lines = {}
+    content = Questionnaire.from_dict(earlier.content)
+    stage_labels = {language: {level.value: level.label
+                               for level in content.localized(language).scale.levels}
+                    for language in ("en", *content.translations)}
+    facts = {}
     for p in results.partnerships:
         pid = p.partnership_id or 0
-        parts = []
+        fact = SinceLast(earlier.name, priorities=priorities[pid])
         if p.overall.shown and p.overall.value is not None:
-            stage = f" ({p.stage.label})" if p.stage else ""
-            parts.append(f"In cycle {earlier.name} the partnership's overall score was "
-                         f"{p.overall.value:.2f}{stage}")
+            fact = dataclasses.replace(fact, overall=p.overall.value,
+                                       stage=p.stage.value if p.stage else None,
+                                       stage_labels=stage_labels)
             change = overall.get(pid)
             if change and change.delta is not None and not change.suppressed:
-                parts[-1] += (f", {change.delta:+.2f} since cycle {change.previous_cycle} "
-                              f"({change.status})")
-            parts[-1] += "."
-        if priorities[pid]:
-            parts.append(f"Its action plan set {priorities[pid]} "
-                         f"priorit{'y' if priorities[pid] == 1 else 'ies'} for this cycle.")
-        if parts:
-            lines[pid] = "What changed since the last cycle: " + " ".join(parts)
-    return lines
+                fact = dataclasses.replace(fact, delta=change.delta,
+                                           previous_cycle=change.previous_cycle,
+                                           status=change.status)
+        if fact.overall is not None or fact.priorities:
+            facts[pid] = fact
+    return facts
+
+
+def _since_last_words(fact: SinceLast) -> str:
+    """The sentence, in the current language (English outside a request)."""
+    from flask_babel import gettext as _
+    from flask_babel import ngettext
+
+    from survey.i18n import current_language, translate
+
+    parts = []
+    if fact.overall is not None:
+        labels = fact.stage_labels.get(current_language()) or fact.stage_labels.get("en", {})
+        stage = f" ({labels[fact.stage]})" if fact.stage in labels else ""
+        parts.append(_("In cycle %(cycle)s the partnership's overall score was %(score)s",
+                       cycle=fact.cycle, score=f"{fact.overall:.2f}") + stage)
+        if fact.delta is not None:
+            parts[-1] += _(", %(delta)s since cycle %(previous)s (%(status)s)",
+                           delta=f"{fact.delta:+.2f}", previous=fact.previous_cycle,
+                           status=translate(fact.status) if fact.status else "")
+        parts[-1] += "."
+    if fact.priorities:
+        parts.append(ngettext("Its action plan set %(num)s priority for this cycle.",
+                              "Its action plan set %(num)s priorities for this cycle.",
+                              fact.priorities))
+    return _("What changed since the last cycle:") + " " + " ".join(parts)
 
 
 def status_choices() -> Sequence[tuple[str, str]]:
