@@ -25,8 +25,8 @@ def text_of(response) -> str:
 
 
 def audit_rows(session: Session) -> list[tuple[str, str, str]]:
-    """(actor, action, target) of every event, oldest first."""
-    session.expire_all()
+    """(actor, action, target) of every event, oldest first, as committed."""
+    session.commit()  # end the test's read transaction: see what requests committed since
     return [tuple(r) for r in session.execute(
         select(AuditEvent.actor, AuditEvent.action, AuditEvent.target).order_by(AuditEvent.id))]
 
