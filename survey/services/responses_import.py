@@ -2,17 +2,17 @@
 
 All or nothing: every row is checked in one streaming pass before anything is written
 (`check_responses`, reads only, so a web view can run it before taking the write lock),
-then `write_responses` writes with a handful of set-based SQLAlchemy Core statements
-per chunk: partnerships, members, participations and invitations for the whole file,
-answers in chunks of `ANSWER_CHUNK` rows. Imported respondents count as submitted;
-importing the same file again replaces the answers it holds.
+then `write_responses` writes with a handful of set-based SQLAlchemy Core statements:
+partnerships, members, participations and invitations for the whole file, answers
+streamed (COPY on PostgreSQL, executemany in chunks elsewhere). Imported respondents
+count as submitted; importing the same file again replaces the answers it holds.
 """
 
 from __future__ import annotations
 
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,9 +35,9 @@ from survey.questionnaire import Questionnaire
 from survey.scoring.cycles import bump_results_version
 from survey.services import audit
 from survey.services.boards import BoardIndex
+from survey.services.bulk import chunks, insert_rows
 from survey.services.rosters import (
     TEXT_MAX,
-    chunks,
     clean_text,
     control_problems,
     ensure_partnerships,
@@ -50,7 +50,6 @@ RESPONSE_COLUMNS = (
     "cycle", "board", "partnership", "respondent", "partner_type", "element", "item", "score",
 )
 SPECIAL_SCORES = ("DK", "NA")
-ANSWER_CHUNK = 20_000
 
 Value = tuple[str, int | None, str | None]  # element key, level, special ("DK"/"NA")
 
@@ -391,7 +390,7 @@ def _replace_answers(session: Session, plan: ResponsesPlan, invitation_ids: Sequ
                      fresh: set[int], now: Any) -> int:
     """Delete the answers the file holds for existing invitations, insert the new ones."""
     table = Answer.__table__
-    codes, values = plan.item_codes, plan.value_table
+    codes = plan.item_codes
     by_items: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for respondent, invitation_id in zip(plan.respondents, invitation_ids, strict=True):
         if invitation_id not in fresh:
@@ -401,17 +400,17 @@ def _replace_answers(session: Session, plan: ResponsesPlan, invitation_ids: Sequ
         for chunk in chunks(ids, 500):
             session.execute(delete(table).where(table.c.invitation_id.in_(chunk),
                                                 table.c.item_code.in_(items)))
-    # The answers go straight to the driver's executemany: SQLAlchemy's per-row parameter
-    # processing cost more than the database's own work (profiled: 216k rows).
-    connection = session.connection()
-    dialect = connection.dialect
-    columns = ("invitation_id", "element_key", "item_code", "level", "special", "updated_at")
-    marks = ", ".join(["?" if dialect.paramstyle == "qmark" else "%s"] * len(columns))
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
-    process = table.c.updated_at.type.dialect_impl(dialect).bind_processor(dialect)
-    stamp = process(now) if process is not None else now
-    total = 0
-    batch: list[tuple[Any, ...]] = []
+    columns = ("invitation_id", "element_key", "item_code", "level", "special")
+    return insert_rows(session.connection(), table, columns, _answer_rows(plan, invitation_ids),
+                       "updated_at", now)
+
+
+AnswerRow = tuple[int, str, str, int | None, str | None]
+
+
+def _answer_rows(plan: ResponsesPlan, invitation_ids: Sequence[int]) -> Iterator[AnswerRow]:
+    """(invitation id, element, item, level, special) of every answer to store."""
+    codes, values = plan.item_codes, plan.value_table
     for respondent, invitation_id in zip(plan.respondents, invitation_ids, strict=True):
         for index, value in enumerate(respondent.values):
             if not value:
@@ -419,12 +418,4 @@ def _replace_answers(session: Session, plan: ResponsesPlan, invitation_ids: Sequ
             element, level, special = values[value - 1]
             if level is None and special is None:
                 continue  # an empty score: unanswered (any earlier answer is deleted above)
-            batch.append((invitation_id, element, codes[index], level, special, stamp))
-        if len(batch) >= ANSWER_CHUNK:
-            connection.exec_driver_sql(sql, batch)
-            total += len(batch)
-            batch = []
-    if batch:
-        connection.exec_driver_sql(sql, batch)
-        total += len(batch)
-    return total
+            yield invitation_id, element, codes[index], level, special

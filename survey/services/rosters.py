@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from survey.models import PARTNER_TYPE_LABELS, Board, Member, Partnership, utcnow
 from survey.services import audit
 from survey.services.boards import BoardIndex
+from survey.services.bulk import chunks
 from survey.services.tabular import ImportProblem, Problems, TableRow, row_number
 
 ROSTER_COLUMNS = ("board", "partnership", "sector", "name", "email", "organization", "partner_type")
@@ -326,12 +327,6 @@ def ensure_partnerships(
                                               table.c.sector).where(table.c.board_id.in_(chunk))):
                 known[row.board_id, clean_text(row.name).lower()] = (row.id, row.sector)
     return {key: known[key][0] for key in known}, len(missing)
-
-
-def chunks(values: Sequence[T], size: int = 1000) -> Iterator[Sequence[T]]:
-    """Slices of at most `size` values (IN lists stay within every database's limits)."""
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 def _member_by_email(session: Session, partnership: Partnership, email: str) -> Member | None:

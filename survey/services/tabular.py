@@ -3,6 +3,12 @@
 Rows are keyed by the lower-cased, stripped header; every value is text, stripped.
 Each row also carries ``"_row"``: its number as the user sees it in the file (the
 header is row 1, so the first data row is row 2). Blank rows are skipped.
+
+Files are streamed (`iter_table`), never loaded whole, and bounded (`Limits`: rows,
+cells, a workbook's declared unpacked size and zip entries; WEB_LIMITS for uploads,
+CLI_LIMITS for the command line). Workbooks are read in openpyxl's read-only mode with
+the sheet's `<dimension>` tag ignored, and their XML parsed through defusedxml. Any
+file that cannot be read, however it is broken, is one ImportProblem line.
 """
 
 from __future__ import annotations
