@@ -109,16 +109,18 @@ def test_a_rejected_action_leaves_no_entry(session, admin):
     assert audit_rows(session) == []
 
 
-def test_workbook_downloads_are_recorded_with_the_reader(session, admin):
+def test_workbook_and_report_downloads_are_recorded_with_the_reader(session, admin):
     make_cycle(session, "2026", status=CycleStatus.OPEN)
     make_board(session, "15")
     session.commit()
     assert admin.get("/exports/2026.xlsx").status_code == 200
     assert admin.get("/exports/2026/15.xlsx").status_code == 200
+    assert admin.get("/reports/2026.pdf").status_code == 200
     assert admin.get("/state").status_code == 200  # pages are not downloads
     assert audit_rows(session) == [
         ("chief@example.org", "export.download", "state workbook, cycle 2026"),
-        ("chief@example.org", "export.download", "board 15 workbook, cycle 2026")]
+        ("chief@example.org", "export.download", "board 15 workbook, cycle 2026"),
+        ("chief@example.org", "export.download", "state report PDF, cycle 2026")]
 
 
 @pytest.mark.parametrize("role", ["board", "state"])

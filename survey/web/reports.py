@@ -19,7 +19,7 @@ from survey.scoring import results_version
 from survey.services import plans
 from survey.web import chart_cache
 from survey.web.access import staff_required
-from survey.web.downloads import attachment, board_or_404, cycle_or_404
+from survey.web.downloads import attachment, audited, board_or_404, cycle_or_404
 
 bp = Blueprint("reports", __name__)
 PDF_MIMETYPE = "application/pdf"
@@ -53,8 +53,8 @@ def report_pdf(cycle: Cycle, board_code: str | None) -> bytes:
 def state_report(cycle: str) -> Response:
     """The state's maturity report: a page per board (provisional while the cycle is open)."""
     found = cycle_or_404(cycle)
-    return attachment(report_pdf(found, None), f"maturity-report-{found.name}.pdf",
-                      PDF_MIMETYPE)
+    return audited(attachment(report_pdf(found, None), f"maturity-report-{found.name}.pdf",
+                              PDF_MIMETYPE), f"state report PDF, cycle {found.name}")
 
 
 @bp.get("/reports/<cycle>/<code>.pdf")
@@ -68,5 +68,5 @@ def board_report(cycle: str, code: str) -> Response:
     results = chart_cache.results_for(db.session, found, code)
     if not any(p.board_code == code for p in results.partnerships):
         abort(404)
-    return attachment(report_pdf(found, code), f"maturity-report-{found.name}-{code}.pdf",
-                      PDF_MIMETYPE)
+    return audited(attachment(report_pdf(found, code), f"maturity-report-{found.name}-{code}.pdf",
+                              PDF_MIMETYPE), f"board {code} report PDF, cycle {found.name}")
