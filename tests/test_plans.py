@@ -269,3 +269,12 @@ def test_dashboards_link_to_the_maturity_reports(client, auth, world):
     auth.logout()
     auth.login("state@example.org", PASSWORD)
     assert "/reports/2026.pdf" in client.get("/state?cycle=2026").get_data(as_text=True)
+
+
+def test_web_workbook_shows_a_plan_saved_after_it_was_first_downloaded(client, auth, world):
+    auth.login("lead@example.org", PASSWORD)
+    before = load_workbook(io.BytesIO(client.get("/exports/2025/15.xlsx").data))["Plans"]
+    assert before.max_row == 1  # the header only
+    write_plan(client, world, data={"goal": "Meet every quarter", "owner": "Ana"})
+    after = load_workbook(io.BytesIO(client.get("/exports/2025/15.xlsx").data))["Plans"]
+    assert [c.value for c in after[2]][4] == "Meet every quarter"
