@@ -18,12 +18,13 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.page import PageMargins
 
 from reports import palette
 from reports.results import OVERALL, CycleResults, ItemResult, ScopeResult, Score, StageInfo
@@ -51,8 +52,13 @@ _STAGE_FILLS = {level: PatternFill("solid", fgColor=color.lstrip("#"))
 _STAGE_FONTS = {level: Font(name="Calibri", size=11, color=color.lstrip("#"))
                 for level, color in palette.STAGE_TEXT_COLORS.items()}
 _WRAP = Alignment(wrap_text=True, vertical="top")
+_TOP = Alignment(vertical="top")
 _MAX_WIDTH = 60
 _HEADER_WIDTH = 24
+_MAX_ROW_LINES = 12
+_PORTRAIT_WIDTH = 100  # characters of column width that still print readably upright
+# Charts: the value axis spans the scale, 1 to 4, so bars start at the lowest level.
+_AXIS_MIN, _AXIS_MAX = 1, 4
 
 
 @dataclass(frozen=True)
@@ -146,6 +152,41 @@ def _display_width(value: Any) -> int:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
+def _top(ws: WriteOnlyWorksheet, cell: Any) -> Any:
+    """The cell (made one if a plain value) aligned at the top; wrapped text stays wrapped."""
+    if not isinstance(cell, Cell):
+        cell = WriteOnlyCell(ws, value=cell)
+    cell.alignment = _WRAP if cell.alignment.wrap_text else _TOP
+    return cell
+
+
+def _wrapped_lines(row: Sequence[Any], widths: Sequence[float]) -> int:
+    """How many lines the tallest wrapped cell of a row takes at its column's width."""
+    lines = 1
+    for value, width in zip(row, widths, strict=False):
+        if isinstance(value, _Value) and value.wrap and isinstance(value.value, str):
+            # A column width unit is one digit; text averages a little narrower.
+            per_line = max(int(width * 1.1) - 1, 1)
+            count = sum(max(len(textwrap.wrap(part, per_line)), 1)
+                        for part in value.value.splitlines() or [""])
+            lines = max(lines, count)
+    return lines
+
+
+def _print_setup(ws: WriteOnlyWorksheet, landscape: bool) -> None:
+    """Printing: US Letter, every column on one page width, the header row on every page,
+    narrow margins, and the sheet name and page number in the footer."""
+    ws.page_setup.paperSize = "1"  # US Letter
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.3,
+                                  footer=0.3)
+    ws.oddFooter.center.text = "&A, page &P of &N"
+
+
 def _write_table(ws: WriteOnlyWorksheet, headers: Sequence[str], rows: Sequence[Sequence[Any]],
                  widths: dict[int, float] | None = None, filter_rows: int | None = None) -> None:
     """Header in row 1 (frozen, filterable), then rows; widths fitted to the content."""
@@ -154,8 +195,10 @@ def _write_table(ws: WriteOnlyWorksheet, headers: Sequence[str], rows: Sequence[
     header_lines = 1
     for index in range(columns):
         header = headers[index] if index < len(headers) else ""
-        # Long headers (element titles) wrap onto a taller header row instead.
-        fitted = max([min(len(header) + 4, _HEADER_WIDTH),
+        # Headers wrap onto a taller header row (at word breaks) rather than widen a column
+        # of short figures: printed fit to width, narrow columns keep the text larger.
+        fitted = max([min(max((len(word) for word in header.split()), default=0) + 3,
+                          _HEADER_WIDTH),
                       *(_display_width(row[index]) + 2 for row in rows if index < len(row))])
         width = (widths or {}).get(index, min(fitted, _MAX_WIDTH))
         ws.column_dimensions[get_column_letter(index + 1)].width = width
@@ -163,12 +206,8 @@ def _write_table(ws: WriteOnlyWorksheet, headers: Sequence[str], rows: Sequence[
         header_lines = max(header_lines, len(lines))
     ws.row_dimensions[1].height = 15 * header_lines + 3
     ws.freeze_panes = "A2"
-    # Printing: landscape, every column on one page width, the header on every page.
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
+    _print_setup(ws, landscape=sum(ws.column_dimensions[get_column_letter(i + 1)].width or 0
+                                   for i in range(columns)) > _PORTRAIT_WIDTH)
     header_cells = []
     for title in headers:
         cell = _cell(ws, title) if _needs_guard(title) else WriteOnlyCell(ws, value=title)
@@ -177,8 +216,17 @@ def _write_table(ws: WriteOnlyWorksheet, headers: Sequence[str], rows: Sequence[
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         header_cells.append(cell)
     ws.append(header_cells)
-    for row in rows:
-        ws.append([_cell(ws, value) for value in row])
+    column_widths = [ws.column_dimensions[get_column_letter(i + 1)].width or 10
+                     for i in range(columns)]
+    for number, row in enumerate(rows, start=2):
+        lines = _wrapped_lines(row, column_widths)
+        if lines == 1:
+            ws.append([_cell(ws, value) for value in row])
+            continue
+        # openpyxl cannot size rows and LibreOffice does not on opening: set the height,
+        # and align the row's cells at the top so each figure sits beside its text.
+        ws.row_dimensions[number].height = 15 * min(lines, _MAX_ROW_LINES)
+        ws.append([_top(ws, _cell(ws, value)) for value in row])
     last = 1 + (len(rows) if filter_rows is None else filter_rows)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last}"
 
@@ -274,14 +322,8 @@ def _summary(wb: Workbook, results: CycleResults) -> None:
     chart.style = 10
     chart.title = f"Score per element, {results.cycle}" + (
         " (provisional)" if results.provisional else "")
-    chart.y_axis.title = "Score (1 to 4)"
-    chart.y_axis.scaling.min = 0
-    chart.y_axis.scaling.max = 4
-    chart.y_axis.majorUnit = 1
-    chart.y_axis.numFmt = "0"
+    _score_axis(chart, "Score (1 to 4)")
     chart.x_axis.scaling.orientation = "maxMin"  # first element at the top
-    chart.y_axis.delete = False
-    chart.x_axis.delete = False
     last_element_row = first_element_row + len(results.elements) - 1
     data_rows = Reference(ws, min_col=2, max_col=len(headers), min_row=first_element_row,
                           max_row=last_element_row)
@@ -292,7 +334,7 @@ def _summary(wb: Workbook, results: CycleResults) -> None:
     chart.set_categories(categories)
     chart.legend.position = "b"
     chart.width, chart.height = 20, 11
-    ws.add_chart(chart, f"{get_column_letter(len(headers) + 2)}2")
+    ws.add_chart(chart, _below(rows))
 
 
 def _scope_scores(scope: ScopeResult, results: CycleResults) -> list[Any]:
@@ -306,55 +348,89 @@ def _boards(wb: Workbook, results: CycleResults) -> None:
     headers = ["Board code", "Board", "Partnerships", "Invited", "Responded", "Response rate",
                *titles, "Overall", "Stage"]
     boards = [b for b in results.boards if _in_board(results, b.key)]
-    rows = [[b.key, b.label, b.partnerships, b.invited, b.responded, _rate(b),
-             *_scope_scores(b, results)] for b in boards]
-    _write_table(ws, headers, rows)
-    overall_col = headers.index("Overall") + 1
-    chart = BarChart()
-    chart.type = "col"
-    chart.style = 10
-    chart.title = f"Overall score by board, {results.cycle}"
-    chart.y_axis.title = "Overall score (1 to 4)"
-    chart.x_axis.title = "Board"
-    chart.y_axis.scaling.min = 0
-    chart.y_axis.scaling.max = 4
-    chart.y_axis.majorUnit = 1
-    chart.y_axis.numFmt = "0"
-    chart.y_axis.delete = False
-    chart.x_axis.delete = False
-    chart.legend = None
-    last = max(len(rows), 1) + 1
-    chart.add_data(Reference(ws, min_col=overall_col, min_row=1, max_row=last),
-                   titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
-    chart.width, chart.height = max(16, 1.2 * len(rows)), 9
-    ws.add_chart(chart, f"{get_column_letter(len(headers) + 2)}2")
+    rows = [[b.key, _Value(b.label, wrap=True), b.partnerships, b.invited, b.responded,
+             _rate(b), *_scope_scores(b, results)] for b in boards]
+    _write_table(ws, headers, rows, widths={1: 24})
+    if results.board_code is None:  # one board is one bar: its workbook charts partnerships
+        _overall_chart(ws, headers, rows, f"Overall score by board, {results.cycle}", "Board")
 
 
 def _partnerships(wb: Workbook, results: CycleResults) -> None:
     ws = wb.create_sheet("Partnerships")
     headers = ["Board code", "Board", "Partnership", "Sector", "Invited", "Responded",
                "Response rate", *(e.title for e in results.elements), "Overall", "Stage"]
-    rows = [[p.board_code, p.board_name, p.label, p.sector, p.invited, p.responded, _rate(p),
+    rows = [[p.board_code, _Value(p.board_name, wrap=True), _Value(p.label, wrap=True),
+             _Value(p.sector, wrap=True), p.invited, p.responded, _rate(p),
              *_scope_scores(p, results)]
             for p in results.partnerships if _in_board(results, p.board_code)]
-    _write_table(ws, headers, rows)
+    _write_table(ws, headers, rows, widths={1: 20, 2: 30, 3: 18})
+    if results.board_code is not None:
+        _overall_chart(ws, headers, rows, f"Overall score by partnership, board "
+                       f"{results.board_code}, {results.cycle}", "Partnership",
+                       category_col=headers.index("Partnership") + 1)
+
+
+def _score_axis(chart: BarChart, title: str) -> None:
+    """The value axis of a score chart: 1 to 4, the scale's range, in whole levels."""
+    chart.y_axis.title = title
+    chart.y_axis.scaling.min = _AXIS_MIN
+    chart.y_axis.scaling.max = _AXIS_MAX
+    chart.y_axis.majorUnit = 1
+    chart.y_axis.numFmt = "0"
+    chart.y_axis.delete = False
+    chart.x_axis.delete = False
+
+
+def _below(rows: Sequence[Any]) -> str:
+    """The anchor of a chart placed under a table (header + rows), one blank row between:
+    printed fit to width, the table keeps its size and the chart follows it."""
+    return f"A{len(rows) + 3}"
+
+
+def _overall_chart(ws: WriteOnlyWorksheet, headers: Sequence[str], rows: Sequence[Any],
+                   title: str, axis: str, category_col: int = 1) -> None:
+    """A column chart of the Overall column, one bar per row, placed under the table."""
+    chart = BarChart()
+    chart.type = "col"
+    chart.style = 10
+    chart.title = title
+    _score_axis(chart, "Overall score (1 to 4)")
+    chart.x_axis.title = axis
+    chart.legend = None
+    last = max(len(rows), 1) + 1
+    overall_col = headers.index("Overall") + 1
+    chart.add_data(Reference(ws, min_col=overall_col, min_row=1, max_row=last),
+                   titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=category_col, min_row=2, max_row=last))
+    chart.width, chart.height = max(16.0, min(1.2 * len(rows), 30.0)), 10
+    ws.add_chart(chart, _below(rows))
 
 
 def _items(wb: Workbook, results: CycleResults) -> None:
     ws = wb.create_sheet("Items")
     levels = results.scale.levels
+    # SPEC 8's columns in its order; the board's name is added last so none of them moves.
     headers = ["Board code", "Partnership", "Element", "Item", "Text", "n", "Mean",
-               "Don't know", "Not applicable", *(level.label for level in levels)]
+               "Don't know", "Not applicable", *(level.label for level in levels), "Board"]
     titles = results.element_titles
     minimum = results.scale.min_respondents
     hidden = _Value(SUPPRESSED, muted=True)
-    rows = [[i.board_code, i.partnership, titles.get(i.element_key, i.element_key), i.item_code,
-             i.text, *([hidden] * (4 + len(levels)) if i.suppressed else [
+    boards = _board_names(results)
+    rows = [[i.board_code, _Value(i.partnership, wrap=True),
+             _Value(titles.get(i.element_key, i.element_key), wrap=True), i.item_code,
+             _Value(i.text, wrap=True), *([hidden] * (4 + len(levels)) if i.suppressed else [
                  i.n, _score(i.mean_score(minimum), results), i.dont_know, i.not_applicable,
-                 *_level_counts(i, levels, minimum)])]
+                 *_level_counts(i, levels, minimum)]), boards.get(i.board_code)]
             for i in results.item_results if _in_board(results, i.board_code)]
-    _write_table(ws, headers, rows)
+    # Narrow wrapped text columns: printed fit to width, the figures stay legible.
+    _write_table(ws, headers, rows, widths={1: 26, 2: 22, 4: 50, len(headers) - 1: 24})
+
+
+def _board_names(results: CycleResults) -> dict[str, str]:
+    """Each board code's name as the board stood in the cycle."""
+    names = {p.board_code: p.board_name for p in results.partnerships}
+    names.update({b.key: b.label for b in results.boards})
+    return names
 
 
 def _level_counts(item: ItemResult, levels: tuple[StageInfo, ...], minimum: int) -> list:
@@ -376,9 +452,11 @@ def _partner_types(wb: Workbook, results: CycleResults) -> None:
 
 def _change(wb: Workbook, results: CycleResults) -> None:
     ws = wb.create_sheet("Change")
+    # SPEC 8's columns in its order, then the additions: the board's name, items changed.
     headers = ["Board code", "Partnership", "Element", "Previous cycle", "Previous", "Current",
-               "Delta", "Status", "Items changed"]
+               "Delta", "Status", "Board", "Items changed"]
     titles = {**results.element_titles, OVERALL: "Overall"}
+    boards = _board_names(results)
     rows = []
     for c in results.changes:
         if not _in_board(results, c.board_code):
@@ -388,10 +466,11 @@ def _change(wb: Workbook, results: CycleResults) -> None:
         # "yes": the element's items differ between the two cycles (questionnaires/CHANGES.md).
         changed = ("yes" if c.items_changed else "no") if c.previous_cycle else None
         if c.suppressed:
-            rows.append([*head, *([_Value(SUPPRESSED, muted=True)] * 4), changed])
+            rows.append([*head, *([_Value(SUPPRESSED, muted=True)] * 4),
+                         boards.get(c.board_code), changed])
             continue
         rows.append([*head, _score(c.previous, results), _score(c.current, results),
-                     _plain_score(c.delta), c.status, changed])
+                     _plain_score(c.delta), c.status, boards.get(c.board_code), changed])
     _write_table(ws, headers, rows)
 
 

@@ -498,7 +498,7 @@ class Comparison:
 
 # Columns beyond SPEC 8's that say nothing new (a board's name beside its code; whether an
 # element's items changed between the cycles compared: never here, one content throughout).
-ADDED_COLUMNS = {"Items": {"Board"}, "Change": {"Items changed"}}
+ADDED_COLUMNS = {"Items": {"Board"}, "Change": {"Board", "Items changed"}}
 
 SHEET_KEYS = {
     "Boards": ("Board code",),

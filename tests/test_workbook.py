@@ -26,10 +26,10 @@ HEADERS = {
     "Partnerships": ["Board code", "Board", "Partnership", "Sector", "Invited", "Responded",
                      "Response rate", *ELEMENT_TITLES, "Overall", "Stage"],
     "Items": ["Board code", "Partnership", "Element", "Item", "Text", "n", "Mean", "Don't know",
-              "Not applicable", "Exploring", "Building", "Implementing", "Sustaining"],
+              "Not applicable", "Exploring", "Building", "Implementing", "Sustaining", "Board"],
     "Partner types": ["Scope", "Partner type", "Respondents", *ELEMENT_TITLES],
     "Change": ["Board code", "Partnership", "Element", "Previous cycle", "Previous", "Current",
-               "Delta", "Status", "Items changed"],
+               "Delta", "Status", "Board", "Items changed"],
 }
 
 
@@ -220,11 +220,20 @@ def test_board_export_is_limited_to_the_board(results):
     assert values["Overall"] == (results.state.overall.value, board.overall.value)
 
 
-def test_charts_on_summary_and_boards(results):
-    for source in (results, sample_results("02")):
+def test_charts_read_one_to_four_and_sit_under_their_tables(results):
+    # A state workbook charts its boards; a board's charts its partnerships (one bar per
+    # board would be a single bar), each chart under its table so printing keeps both legible.
+    for source, charted in ((results, "Boards"), (sample_results("02"), "Partnerships")):
         book = _load(source)
-        assert len(book["Summary"]._charts) == 1
-        assert len(book["Boards"]._charts) == 1
+        for name in SHEETS:
+            expected = 1 if name in ("Summary", charted) else 0
+            assert len(book[name]._charts) == expected, (source.board_code, name)
+        for name in ("Summary", charted):
+            ws = book[name]
+            (chart,) = ws._charts
+            assert (chart.y_axis.scaling.min, chart.y_axis.scaling.max) == (1, 4), name
+            table_rows = 1 + len(_rows(ws))
+            assert chart.anchor._from.row >= table_rows and chart.anchor._from.col == 0, name
 
 
 def test_state_scope_name_in_partner_types(book):
@@ -237,3 +246,57 @@ def test_timezone_aware_generated_time_is_stored_in_utc(results):
     aware = replace(results, generated_at=dt.datetime(2026, 5, 4, 9, 30, tzinfo=dt.UTC))
     values = {row[0]: row[1] for row in _load(aware)["Summary"].iter_rows(values_only=True)}
     assert values["Generated (UTC)"] == dt.datetime(2026, 5, 4, 9, 30)
+
+
+def test_board_names_beside_codes_in_items_and_change(results):
+    book = _load(results)
+    names = {b.key: b.label for b in results.boards}
+    for sheet in ("Items", "Change"):
+        rows = _rows(book[sheet])
+        assert rows, sheet
+        assert all(row["Board"] == names[row["Board code"]] for row in rows), sheet
+
+
+IDENTIFIERS = {"Board code", "Scope", "Previous cycle", "Item"}
+
+
+def test_numbers_are_numbers_everywhere(results):
+    # Every figure is a number cell (text only for identifiers such as "01" and cycle
+    # names, and for the word "suppressed"): Excel sums, sorts and charts them.
+    book = _load(results)
+    for name in SHEETS:
+        if name in ("Summary", "About"):
+            continue
+        for row in _rows(book[name]):
+            for header, value in row.items():
+                if header in IDENTIFIERS or not isinstance(value, str):
+                    continue
+                assert not value.strip().replace(".", "", 1).lstrip("-+").rstrip("%").isdigit(), (
+                    name, header, value)
+
+
+def test_every_sheet_prints_fit_to_width_with_repeated_headers(results):
+    book = _load(results)
+    for name in SHEETS:
+        ws = book[name]
+        setup = ws.page_setup
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, name
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0), name
+        assert ws.print_title_rows in ("1:1", "$1:$1"), name  # the header on every page
+        assert "&A" in ws.oddFooter.center.text and "&P" in ws.oddFooter.center.text, name
+        width = sum(ws.column_dimensions[c].width or 0 for c in ws.column_dimensions)
+        # Wide sheets print across the page; the two-column Summary prints upright.
+        assert setup.orientation == ("landscape" if width > 100 else "portrait"), (name, width)
+    assert book["Summary"].page_setup.orientation == "portrait"
+    assert book["Items"].page_setup.orientation == "landscape"
+
+
+def test_wrapped_text_rows_are_tall_enough(results):
+    ws = _load(results)["Items"]
+    text_column = [c.value for c in ws[1]].index("Text") + 1
+    width = ws.column_dimensions[ws.cell(1, text_column).column_letter].width
+    assert ws.cell(2, text_column).alignment.wrap_text
+    for row in range(2, ws.max_row + 1):
+        text = ws.cell(row, text_column).value
+        if len(text) > 2 * width:  # two lines at least at this width
+            assert (ws.row_dimensions[row].height or 15) >= 30, (row, text)
