@@ -17,6 +17,8 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import Result
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import insert, select
 
 from survey import create_app
@@ -262,3 +264,31 @@ def test_backup_and_restore_are_in_the_audit_log(
 def test_backup_refuses_a_missing_folder(runner, tmp_path: Path) -> None:
     line = one_line_error(runner.invoke(args=["backup", str(tmp_path / "nope" / "b.zip")]))
     assert "folder does not exist" in line
+
+
+# --- the portable form of a value, for any value a column may hold ------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12)
+ZONES = st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=-5)),
+                         dt.timezone(dt.timedelta(hours=5, minutes=30))])
+
+
+@given(at=st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 1, 1),
+                       timezones=ZONES),
+       naive=st.datetimes(min_value=dt.datetime(1900, 1, 1)),
+       day=st.dates(), detail=JSON_VALUES, flag=st.booleans(), text=st.text())
+def test_every_value_survives_the_archive_form(at, naive, day, detail, flag, text) -> None:
+    columns = {c.name: c for c in [*AuditEvent.__table__.columns, *PlanEntry.__table__.columns]}
+    row = [(columns["at"], at), (columns["due_on"], day), (columns["detail"], detail),
+           (columns["priority"], flag), (columns["goal"], text), (columns["due_on"], None)]
+    line = backup.encode_row([c for c, _ in row], [v for _, v in row])
+    decoded = [backup.decode_value(c, v) for (c, _), v in zip(row, json.loads(line), strict=True)]
+    assert decoded == [v for _, v in row]  # an aware datetime is equal across zones
+    assert decoded[0].utcoffset() == dt.timedelta(0)  # written in UTC
+    # SQLite hands back stored UTC times without a zone: they are read as UTC.
+    stored = backup.encode_value(columns["at"], naive)
+    assert backup.decode_value(columns["at"], stored) == naive.replace(tzinfo=dt.UTC)
