@@ -35,6 +35,9 @@ def init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_language)
     app.jinja_env.globals.update(current_language=current_language,
                                  language_names=LANGUAGE_NAMES)
+    # A word chosen at run time (a stage label, a change status) in the page's language,
+    # as plain text that the template escapes.
+    app.jinja_env.filters["translated"] = translate
 
 
 def known(language: str | None) -> str | None:
@@ -111,6 +114,9 @@ FIXED_TEXTS = (  # survey/__init__.py's error pages, as partners can meet them u
     _mark("The address or form holds a character that is not allowed."),
 )
 
-CHANGE_STATUSES = (  # SPEC 4's change statuses, as partners read them in an email
+CHANGE_STATUSES = (  # SPEC 4's change statuses, as partners read them
     _mark("improved"), _mark("declined"), _mark("sustained"), _mark("no change"),
+)
+STAGE_LABELS = (  # the shipped scale's stage labels (questionnaires/es/scale.yaml has them too)
+    _mark("Exploring"), _mark("Building"), _mark("Implementing"), _mark("Sustaining"),
 )

@@ -63,7 +63,8 @@ def test_every_partner_facing_string_is_translated() -> None:
     """Every string `pybabel extract -F babel.cfg` finds has a Spanish translation."""
     method_map = [("survey/**.py", "python"), ("survey/templates/base.html", "jinja2"),
                   ("survey/templates/error.html", "jinja2"),
-                  ("survey/templates/partner/**.html", "jinja2")]
+                  ("survey/templates/partner/**.html", "jinja2"),
+                  ("survey/templates/dashboards/_macros.html", "jinja2")]
     assert "[jinja2: survey/templates/partner/**.html]" in (ROOT / "babel.cfg").read_text()
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_mark": None}
     found = {message[2] if isinstance(message[2], str) else message[2][0]: message[0]
@@ -382,6 +383,9 @@ def test_a_spanish_partner_reads_published_results_in_spanish(app: Flask,
     assert_spanish(results)
     assert "Dónde está la alianza" in results and "El plan de acción" in results
     assert 'value="en"' in results  # the switch is on this page too
+    for english in ("Driven by High-Quality Data", "Building", "Implementing", "no stage"):
+        assert english not in visible_text(results), english
+    assert "Basada en datos de calidad" in results
 
 
 def test_next_cycles_spanish_invitation_says_what_changed_in_spanish(session) -> None:
