@@ -25,6 +25,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -182,7 +183,7 @@ def write_backup(engine: Engine, path: Path) -> BackupSummary:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
     try:
-        with _read_snapshot(engine) as connection:
+        with read_snapshot(engine) as connection:
             revision = schema_revision(connection)
             if revision != head_revision():
                 raise BackupError(
@@ -196,27 +197,19 @@ def write_backup(engine: Engine, path: Path) -> BackupSummary:
         raise
 
 
-class _read_snapshot:  # noqa: N801  (used as a context manager, reads like one)
+@contextmanager
+def read_snapshot(engine: Engine) -> Iterator[Connection]:
     """A connection in one read transaction that sees a single moment of the database."""
-
-    def __init__(self, engine: Engine) -> None:
-        options: dict[str, Any] = {}
+    with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
-            options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
-        self._connection = engine.connect().execution_options(**options)
-
-    def __enter__(self) -> Connection:
-        self._connection.begin()
-        # SQLite fixes a WAL read snapshot at the first read of the file; PostgreSQL at
-        # the first query: take it now, before anything else is read.
-        first_read = ("SELECT count(*) FROM sqlite_master"
-                      if self._connection.dialect.name == "sqlite" else "SELECT 1")
-        self._connection.execute(text(first_read))
-        return self._connection
-
-    def __exit__(self, *exc: object) -> None:
-        self._connection.rollback()
-        self._connection.close()
+            connection.execution_options(isolation_level="REPEATABLE READ",
+                                         postgresql_readonly=True)
+        with connection.begin():
+            # SQLite fixes a WAL read snapshot at the first read of the file; PostgreSQL
+            # at the first query: take it now, before anything else is read.
+            connection.execute(text("SELECT count(*) FROM sqlite_master"
+                                    if engine.dialect.name == "sqlite" else "SELECT 1"))
+            yield connection
 
 
 def _write_archive(connection: Connection, path: Path, revision: str) -> BackupSummary:
