@@ -527,6 +527,9 @@ RULES: tuple[tuple[str, str], ...] = (
      "threshold, declined when at or below minus the threshold; otherwise sustained when the "
      "stage is at or above the sustained level, else no change. Where the current or previous "
      "score is suppressed, the figures read \"suppressed\"."),
+    ("Items changed", "Change sheet: yes when the element's items (their codes) differ between "
+     "the two cycles compared, because the questionnaire was revised in between (see the "
+     "questionnaire's CHANGES.md); the delta then compares different questions."),
     ("Response rate", "Submitted responses divided by members invited, within the scope."),
     ("Rounding", "Values are stored unrounded and displayed with two decimals."),
     ("Boards", "Each cycle's figures are reported against the boards as they stood in that "

@@ -71,6 +71,9 @@ def test_items_changed_is_flagged_per_element_and_overall(session: Session) -> N
     rows = {row[2]: row[-1] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert rows["Driven by High-Quality Data"] == "yes" and rows["Overall"] == "yes"
     assert rows["Directed by Industry"] == "no"
+    about = load_workbook(io.BytesIO(build_workbook(results)))["About"]
+    assert any(row[0] == "Items changed" and "differ between the two cycles" in row[1]
+               for row in about.iter_rows(values_only=True) if row[0] and row[1])
 
 
 def test_no_earlier_cycle_says_nothing_about_items(session: Session) -> None:
