@@ -160,8 +160,6 @@ class _Checker:
                 reasons.append("empty partnership")
             elif len(name) > TEXT_MAX:
                 reasons.append(f"partnership longer than {TEXT_MAX} characters")
-            else:
-                reasons += control_problems("partnership", name)
             cached = self._text_cache[raw] = (name, reasons)
         return cached
 

@@ -201,9 +201,6 @@ def check_roster(session: Session, rows: Iterable[TableRow]) -> RosterPlan:
             reasons.append("empty partnership")
         elif len(partnership) > TEXT_MAX or len(sector) > TEXT_MAX:
             reasons.append(f"partnership or sector longer than {TEXT_MAX} characters")
-        else:
-            reasons += control_problems("partnership", partnership)
-            reasons += control_problems("sector", sector)
         reasons += member_problems(name, email, organization, type_text)
         if language and language not in LANGUAGES:
             reasons.append(f"unknown language {language!r} (use one of {', '.join(LANGUAGES)})")
