@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from survey.models import AuditEvent, CycleStatus, PlanChange, PlanEntry
-from survey.services import plans
+from survey.services import plan_hints, plans
 from survey.services.dashboard_data import find_cycle
 from tests.conftest import CSRF_RE
 from tests.test_dashboards import COMMENT, PASSWORD, World, build_world, text_of
@@ -157,12 +157,12 @@ def test_open_cycle_takes_no_plan(client, auth, session, world):
 def test_suggestions_name_the_lowest_elements_and_the_widest_gap(session, world):
     from survey.scoring import cycle_results
     cycle = find_cycle(session, "2026")
-    found = plans.suggestions(cycle_results(session, cycle, "15"), world.strong.id)
+    found = plan_hints.suggestions(cycle_results(session, cycle, "15"), world.strong.id)
     assert found, "a partnership with three respondents gets suggestions"
     assert any("among the lowest elements" in s.reason for s in found)
-    assert not plans.suggestions(cycle_results(session, cycle, "15"), world.small.id) or all(
+    assert not plan_hints.suggestions(cycle_results(session, cycle, "15"), world.small.id) or all(
         "lowest elements" not in s.reason for s in
-        plans.suggestions(cycle_results(session, cycle, "15"), world.small.id))
+        plan_hints.suggestions(cycle_results(session, cycle, "15"), world.small.id))
 
 
 def test_next_cycle_pages_read_the_last_plan(client, auth, session, world):

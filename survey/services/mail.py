@@ -226,7 +226,7 @@ def _since_last(invitation: Invitation) -> str:
     """What changed in the partnership's last published cycle (SPEC 11), or ""."""
     from sqlalchemy.orm import object_session
 
-    from survey.services.plans import since_last_line
+    from survey.services.plan_hints import since_last_line
 
     session = object_session(invitation)
     if session is None:

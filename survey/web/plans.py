@@ -31,7 +31,7 @@ from wtforms.validators import Length, Optional
 from survey import csrf, disclosure
 from survey.db import db
 from survey.models import Cycle, Partnership
-from survey.services import dashboard_data, plans
+from survey.services import dashboard_data, plan_hints, plans
 from survey.web import chart_cache
 from survey.web.access import staff_required
 from survey.web.dashboards import visible_partnership
@@ -163,5 +163,5 @@ def render_plan(choice: dashboard_data.CycleChoice, cycle: Cycle,
         titles=plans.element_titles(cycle), published=published, expired=expired,
         summary=summary or [], history=history, local_time=local_time,
         partnership=partnership, partnership_id=boards_id,
-        suggestions=plans.suggestions(results, boards_id) if results else [],
+        suggestions=plan_hints.suggestions(results, boards_id) if results else [],
     )
