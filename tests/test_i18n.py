@@ -150,6 +150,10 @@ def test_error_pages_under_s_follow_the_partner(app: Flask, client: FlaskClient)
     html = page(client, "/s/not-a-real-token", **{"Accept-Language": "es-MX,es;q=0.8"})
     assert_spanish(html)
     assert "Este enlace no es válido" in html and "Página no encontrada" in html
+    spanish, _ = make_link(app, "es", name="Sin página")
+    html = page(client, f"{spanish}/no-such-element")
+    assert_spanish(html)
+    assert "Esta encuesta no tiene esa página" in html
     assert "not valid" in page(client, "/s/not-a-real-token")  # no header: English
     # A survey not open yet, and a closed one refusing a save: the roster's language.
     draft, _ = make_link(app, "es", status=CycleStatus.DRAFT, name="Draft")

@@ -84,7 +84,7 @@ class Survey:
         try:
             return self.questionnaire.element(key)
         except KeyError:
-            abort_with(404, "This survey has no such page. Go back to the overview.")
+            abort_with(404, _("This survey has no such page. Go back to the overview."))
             raise  # unreachable: abort_with raises
 
     def next_url(self, element: Element) -> str:
