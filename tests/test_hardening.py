@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import importlib
 import os
 import re
@@ -19,14 +20,21 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from reports import charts, sample
 from reports.charts import base
 from survey import create_app
 from survey.config import load_config
 from survey.db import db
-from survey.models import Invitation, InvitationToken, LoginThrottle, Member, StaffSession
+from survey.models import (
+    Invitation,
+    InvitationToken,
+    LoginThrottle,
+    Member,
+    StaffSession,
+    utcnow,
+)
 from survey.services import accounts, audit, login_limits
 from tests.conftest import CSRF_RE
 from tests.factories import (
@@ -627,3 +635,20 @@ def test_a_lead_reminds_one_partnership_or_one_member_of_their_own_board(app):
     assert sends == [("lead@example.org", f"member {ids.fay}", 0),
                      ("lead@example.org", f"partnership {ids.health}", 2),
                      ("lead@example.org", f"member {ids.pat}", 1)]
+
+
+def test_a_session_ends_two_weeks_after_sign_in_and_old_rows_are_pruned(app):
+    add_staff(app, "admin@example.org")
+    client = app.test_client()
+    assert login_from(client, "127.0.0.1", "admin@example.org").status_code == 302
+    assert client.get("/admin/users").status_code == 200
+    with app.app_context():
+        old = utcnow() - accounts.SESSION_MAX_AGE - dt.timedelta(minutes=1)
+        db.session.execute(update(StaffSession).values(created_at=old))
+        db.session.commit()
+    response = client.get("/admin/users")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert login_from(client, "127.0.0.1", "admin@example.org").status_code == 302
+    with app.app_context():
+        rows = db.session.execute(select(StaffSession)).scalars().all()
+        assert len(rows) == 1 and rows[0].revoked_at is None, "the old row is gone"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,6 +20,7 @@ from survey.services import audit, login_limits
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
 SESSION_TOKEN_BYTES = 32
+SESSION_MAX_AGE = dt.timedelta(days=14)  # a signed-in session ends this long after sign-in
 ROLE_LABELS = {Role.ADMIN: "Administrator", Role.STATE: "State staff", Role.BOARD: "Board lead"}
 
 
@@ -176,19 +177,27 @@ def hash_session_token(token: str) -> str:
 def start_session(session: Session, user: User) -> str:
     """Record a new signed-in session for the account; the token goes in its cookie only."""
     token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
+    now = utcnow()
+    # Sessions past their age serve no one: forget them, so the table stays small.
+    session.execute(delete(StaffSession).where(StaffSession.created_at < now - SESSION_MAX_AGE)
+                    .execution_options(synchronize_session=False))
     session.add(StaffSession(user_id=user.id, token_hash=hash_session_token(token),
-                             created_at=utcnow()))
+                             created_at=now))
     session.flush()
     return token
 
 
-def session_user(session: Session, user_id: int, token: str | None) -> User | None:
-    """The active account whose unrevoked session this token is, or None."""
+def session_user(session: Session, user_id: int, token: str | None,
+                 now: dt.datetime | None = None) -> User | None:
+    """The active account whose unrevoked session, younger than SESSION_MAX_AGE, this
+    token is; else None."""
     if not token or len(token) > 100:
         return None
+    oldest = (now or utcnow()) - SESSION_MAX_AGE
     return session.execute(
         select(User).join(StaffSession, StaffSession.user_id == User.id).where(
             User.id == user_id, User.active, StaffSession.revoked_at.is_(None),
+            StaffSession.created_at > oldest,
             StaffSession.token_hash == hash_session_token(token))
     ).scalar_one_or_none()
 
