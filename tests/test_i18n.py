@@ -154,6 +154,9 @@ def test_error_pages_under_s_follow_the_partner(app: Flask, client: FlaskClient)
     html = page(client, f"{spanish}/no-such-element")
     assert_spanish(html)
     assert "Esta encuesta no tiene esa página" in html
+    html = page(client, f"{spanish}/results")  # the cycle is open: no results yet
+    assert_spanish(html)
+    assert "cuando se cierre el ciclo, el 9 de enero de 2099" in html
     assert "not valid" in page(client, "/s/not-a-real-token")  # no header: English
     # A survey not open yet, and a closed one refusing a save: the roster's language.
     draft, _ = make_link(app, "es", status=CycleStatus.DRAFT, name="Draft")

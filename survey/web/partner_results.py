@@ -9,6 +9,7 @@ Only figures the board's dashboard publishes are shown (suppressed ones read
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask_babel import gettext as _
 
 from survey import abort_with, disclosure
 from survey.db import db
@@ -25,8 +26,8 @@ def results(token: str) -> str:
     survey = load_survey(token)
     cycle = survey.cycle
     if not plans.is_published(cycle):
-        abort_with(404, f"Your partnership's results appear here once the cycle closes on "
-                        f"{long_date(cycle.closes_on)}.")
+        abort_with(404, _("Your partnership's results appear here once the cycle closes on "
+                          "%(date)s.", date=long_date(cycle.closes_on)))
     participation = survey.participation
     figures = disclosure.for_viewer(
         chart_cache.results_for(db.session, cycle, participation.board_code), cycle,
