@@ -171,7 +171,7 @@ def tab_until(page, predicate: str, limit: int = 60) -> dict:
     raise AssertionError(f"Tab never reached {predicate}")
 
 
-def test_partner_pages(live_server, browser_page, demo, artifacts) -> None:
+def test_partner_pages(live_server, browser_page, demo, artifacts, runner) -> None:
     page, audit = browser_page, Auditor(browser_page, artifacts)
     token = next(t for t, status in demo.tokens if status == "not started")
     audit.visit(f"{live_server}/", "start page")
@@ -198,7 +198,7 @@ def test_partner_pages(live_server, browser_page, demo, artifacts) -> None:
     # An error: the summary takes the focus and leads to the field.
     page.evaluate("document.getElementById('comment').removeAttribute('maxlength')")
     page.fill("#comment", "x" * 5000)
-    page.click("button[value=continue]")
+    page.click("button[value=continue]:not([aria-hidden])")
     page.wait_for_load_state("load")
     audit.check("element with an error")
     assert_summary_focused(page, "element", "comment")
@@ -212,6 +212,17 @@ def test_partner_pages(live_server, browser_page, demo, artifacts) -> None:
     response = page.goto(f"{live_server}/s/not-a-valid-link-0000000000000000")
     assert response.status == 404
     audit.check("not-valid link")
+
+    # Once the cycle closes: the overview and an element of a submitted and of an unsent
+    # response read as closed (disabled answers must stay legible).
+    result = runner.invoke(args=["cycle", "close", "2026"])
+    assert result.exit_code == 0, result.output
+    audit = Auditor(page, artifacts)  # the same pages as above, so the same titles
+    audit.visit(f"{live_server}/s/{token}", "overview, cycle closed")
+    page.click(".element-list a >> nth=0")
+    audit.check("element, cycle closed")
+    other = next(t for t, status in demo.tokens if status == "in progress")
+    audit.visit(f"{live_server}/s/{other}", "overview of an unsent response, cycle closed")
 
 
 def test_staff_pages(live_server, browser_page, demo, tmp_path, artifacts) -> None:
