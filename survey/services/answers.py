@@ -15,7 +15,8 @@ from typing import Any, Protocol
 from flask_babel import gettext as _  # partners read these in their language
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from survey.models import Answer, Comment, Cycle, Invitation, InvitationStatus, utcnow
 from survey.questionnaire import Element, Questionnaire
@@ -111,12 +112,14 @@ def lock_cycle(session: Session, invitation: Invitation) -> Cycle:
     SQLite: the write transaction already holds the database's write lock. Check the
     refreshed status afterwards (`Cycle.accepts_answers`).
     """
-    return session.execute(
-        select(Cycle).where(Cycle.id == invitation.cycle_id)
-        .options(defer(Cycle.content))
+    status, closes_on = session.execute(
+        select(Cycle.status, Cycle.closes_on).where(Cycle.id == invitation.cycle_id)
         .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    ).one()
+    cycle = invitation.cycle
+    set_committed_value(cycle, "status", status)  # fresh, and nothing to flush
+    set_committed_value(cycle, "closes_on", closes_on)
+    return cycle
 
 
 def lock_invitation(session: Session, invitation: Invitation) -> Invitation:
@@ -232,16 +235,19 @@ def submit(session: Session, invitation: Invitation) -> None:
 
 def saved_answers(session: Session, invitation: Invitation) -> dict[str, str]:
     """The invitation's answers as {item code: "1".."4", "DK" or "NA"}."""
-    rows = session.execute(select(Answer).where(Answer.invitation_id == invitation.id)).scalars()
-    return {row.item_code: row.value for row in rows}
+    # Plain columns, not Answer objects: every partner page reads these.
+    rows = session.execute(select(Answer.item_code, Answer.level, Answer.special)
+                           .where(Answer.invitation_id == invitation.id))
+    return {code: str(level) if level is not None else str(special)
+            for code, level, special in rows}
 
 
 def saved_comments(session: Session, invitation: Invitation) -> dict[str, str]:
     """The invitation's comments as {element key: text}."""
     rows = session.execute(
-        select(Comment).where(Comment.invitation_id == invitation.id)
-    ).scalars()
-    return {row.element_key: row.text for row in rows}
+        select(Comment.element_key, Comment.text).where(Comment.invitation_id == invitation.id)
+    )
+    return {key: text for key, text in rows}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from wtforms.validators import ValidationError
 
 from survey import abort_with, csrf, i18n
 from survey.config import site_today
-from survey.db import db
+from survey.db import db, writes_late
 from survey.models import Cycle, CycleStatus, Invitation, InvitationStatus, InvitationToken
 from survey.questionnaire import Element, Questionnaire, snapshot_questionnaire
 from survey.services import answers as answer_service
@@ -134,8 +134,14 @@ def load_survey(token: str) -> Survey:
 
 def require_open(survey: Survey) -> None:
     """Refuse a write once the cycle has closed, checked under the lock that closing the
-    cycle takes (held until this request commits), so no save lands after `closed_at`."""
+    cycle takes (held until this request commits), so no save lands after `closed_at`.
+    Call inside the write transaction."""
     answer_service.lock_cycle(db.session, survey.invitation)
+    refuse_if_closed(survey)
+
+
+def refuse_if_closed(survey: Survey) -> None:
+    """The closed-cycle page when the cycle, as last read, no longer takes answers."""
     if not survey.open:
         abort_with(403, _("This cycle closed on %(date)s; answers can no longer be changed.",
                           date=long_date(survey.cycle.closes_on)))
@@ -163,6 +169,7 @@ def overview(token: str) -> str:
 
 @csrf.exempt
 @bp.route("/<token>/<element_key>", methods=["GET", "POST"])
+@writes_late  # reads and validation need no lock; the save is one short write transaction
 def element(token: str, element_key: str) -> Response | tuple[str, int] | str:
     """One element: GET shows it filled with saved answers; POST saves it."""
     survey = load_survey(token)
@@ -174,21 +181,23 @@ def element(token: str, element_key: str) -> Response | tuple[str, int] | str:
     if request.method == "GET":
         form = element_form(survey.questionnaire, element, limit, answers=saved, comment=comment)
         return render_element(survey, element, form)
-    require_open(survey)
+    refuse_if_closed(survey)
     form = element_form(survey.questionnaire, element, limit, request.form, saved, comment)
     if not csrf_valid():
         return render_element(survey, element, form, expired=True), 400
     if not form.validate():
         return render_element(survey, element, form), 400
+    session = db.begin_write()
+    require_open(survey)
     answer_service.save_element(session, invitation, element, form.input.answers,
                                 form.input.comment)
-    session.commit()
-    if request.form.get("action") == "overview":
-        return redirect(url_for(".overview", token=token), 303)
     switch = request.form.get("action", "").removeprefix("language-")
     if i18n.known(switch):  # the language switch on an open page saves the page first
         invitation.language = switch
-        session.commit()
+    session.commit()
+    if request.form.get("action") == "overview":
+        return redirect(url_for(".overview", token=token), 303)
+    if i18n.known(switch):
         return redirect(url_for(".element", token=token, element_key=element.key), 303)
     return redirect(survey.next_url(element), 303)
 
@@ -229,12 +238,15 @@ def answer_labels(questionnaire: Questionnaire) -> dict[str, str]:
 
 @csrf.exempt
 @bp.post("/<token>/submit")
+@writes_late  # the write lock only for the submission itself
 def submit(token: str) -> Response | tuple[str, int]:
     """Submit the response (again, harmlessly, when already submitted)."""
     survey = load_survey(token)
-    require_open(survey)
+    refuse_if_closed(survey)
     if not csrf_valid():
         return render_review(survey, expired=True), 400
+    db.begin_write()
+    require_open(survey)
     answer_service.submit(db.session, survey.invitation)
     db.session.commit()
     return redirect(url_for(".overview", token=token, submitted=1), 303)
