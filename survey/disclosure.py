@@ -25,7 +25,7 @@ The rules, which survey.scoring applies while it builds figures (one home each):
   scores are means of published partnership scores only.
 - `publishable_cells(atoms, minimum)`: complementary suppression of partner-type cells
   (and so the industry gap's sides) over the whole state at once (rule 1).
-- `items_hidden`, `comments_shown`, `comment_labelled`, `comment_order`: rules for item
+- `items_hidden`, `comments_shown`, `labelled_types`, `comment_order`: rules for item
   results and comments (rule 3).
 - Cycles are published (`cycles.published_at`) when they first close (rule 4).
 """
@@ -156,9 +156,15 @@ def comments_shown(responded: int, minimum: int) -> bool:
     return responded >= minimum
 
 
-def comment_labelled(type_responded: int, minimum: int) -> bool:
-    """A comment names its partner type only where `minimum` of that type submitted."""
-    return type_responded >= minimum
+def labelled_types(responded: dict[str, int], minimum: int) -> set[str]:
+    """The partner types a partnership's comments may be labelled with: those with at
+    least `minimum` submitted, so long as the unlabelled rest number 0 or `minimum` or
+    more (else one lone Labor member's comment is the one without a label); otherwise
+    the smallest labelled type joins the rest, and so on."""
+    labelled = {t for t, n in responded.items() if n >= minimum}
+    while labelled and 0 < sum(n for t, n in responded.items() if t not in labelled) < minimum:
+        labelled.remove(min(labelled, key=lambda t: (responded[t], _TYPE_RANK.get(t, 99), t)))
+    return labelled
 
 
 def comment_order(element_order: int, text: str) -> tuple[int, str, str]:

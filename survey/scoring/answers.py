@@ -7,6 +7,7 @@ row-level answers (`response_rows`, a stream for the CSV) are for stewards only.
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -107,9 +108,12 @@ def comments(session: Session, scored: ScoredCycle, board_code: str | None,
     partnerships with enough submitted, ordered by text, labelled with a partner type
     only where enough of that type submitted. `type_counts` is by (participation, type)."""
     minimum = scored.scale.min_respondents
-    responded: dict[int, int] = {}
-    for (participation_id, _), c in type_counts.items():
-        responded[participation_id] = responded.get(participation_id, 0) + c.responded
+    by_type: dict[int, dict[str, int]] = defaultdict(dict)
+    for (participation_id, ptype), c in type_counts.items():
+        if c.responded:
+            by_type[participation_id][ptype] = c.responded
+    responded = {pid: sum(types.values()) for pid, types in by_type.items()}
+    labels = {pid: disclosure.labelled_types(types, minimum) for pid, types in by_type.items()}
     order = {e.key: e.order for e in scored.questionnaire.elements}
     rows = session.execute(_submitted(
         select(Participation.partnership_id, CommentRow.element_key, Invitation.partner_type,
@@ -119,9 +123,7 @@ def comments(session: Session, scored: ScoredCycle, board_code: str | None,
         scored.cycle, board_code)
     ).all()
     shown = [
-        Comment(pid, key, ptype if disclosure.comment_labelled(
-            type_counts.get((participation_id, ptype), Counts()).responded, minimum) else "",
-            text)
+        Comment(pid, key, ptype if ptype in labels.get(participation_id, ()) else "", text)
         for pid, key, ptype, text, participation_id in rows
         if disclosure.comments_shown(responded.get(participation_id, 0), minimum)
     ]
