@@ -67,7 +67,7 @@ def test_lead_writes_a_plan_and_a_partner_reads_it(app, live_server, browser_pag
     page.goto(f"{live_server}/boards/15?cycle=2025")
     with page.expect_download() as download:
         page.click("text=Maturity report, cycle 2025 (PDF)")
-    pdf = tmp_path / "board-15.pdf"
+    pdf = artifacts / "plan-board-15.pdf"
     download.value.save_as(pdf)
     text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
                                    text=True, check=True).stdout.split())
