@@ -90,11 +90,15 @@ def test_cycle_board_partnership_and_member_changes_are_recorded(session, admin)
     ]
     for url, data in steps:
         assert post(admin, url, data).status_code == 302, url
+    links = post(admin, "/admin/cycles/2027/links.csv", {"board": ""})
+    assert links.status_code == 200 and links.mimetype == "text/csv"
     actions = [(action, target) for actor, action, target in audit_rows(session)
                if actor == "chief@example.org"]
     assert [a for a, _ in actions] == [
         "cycle.create", "cycle.open", "cycle.close", "cycle.reopen", "board.rename",
-        "partnership.edit", "partnership.move", "member.remove", "board.retire"]
+        "partnership.edit", "partnership.move", "member.remove", "board.retire",
+        "export.download"]
+    assert actions[-1][1] == "partner links, cycle 2027"
     assert actions[4][1] == "board 03"
     detail = session.execute(select(AuditEvent.detail)
                              .where(AuditEvent.action == "board.rename")).scalar_one()
