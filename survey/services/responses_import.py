@@ -124,8 +124,35 @@ def check_responses(session: Session, rows: Iterable[TableRow], cycle: Cycle) ->
                          checker.item_codes, checker.value_table)
 
 
+@dataclass(frozen=True)
+class _Who:
+    """Who answered, as a row names them, checked once per distinct spelling."""
+
+    key: tuple[int, str, str] | None  # (board id, partnership, respondent) lower-cased
+    board_id: int | None
+    partnership: str
+    respondent: str
+    partner_type: str | None
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _What:
+    """Which item and score a row gives, checked once per distinct (element, item, score)."""
+
+    item_index: int | None
+    item_code: str
+    value: int  # 1 + the index in the plan's value table; 0 when the row is bad
+    reasons: tuple[str, ...]
+
+
 class _Checker:
-    """One row at a time, with what was seen so far (answers, partner types)."""
+    """One row at a time, with what was seen so far (answers, partner types).
+
+    The columns that say who answered and what they answered repeat across rows, so
+    each distinct combination is checked once and cached; only the cycle column, the
+    partner-type consistency and duplicate items are looked at on every row.
+    """
 
     def __init__(self, session: Session, cycle: Cycle) -> None:
         questionnaire = Questionnaire.from_dict(cycle.content)
@@ -141,64 +168,37 @@ class _Checker:
         self.respondents: dict[tuple[int, str, str], _Respondent] = {}
         self.type_rows: dict[tuple[int, str, str], int] = {}
         self._values: dict[Value, int] = {}  # value -> 1 + its index in value_table
-        self._board_cache: dict[str, Board | None] = {}
-        self._text_cache: dict[str, tuple[str, list[str]]] = {}
-        self._respondent_cache: dict[str, list[str]] = {}
+        self._who: dict[tuple[str, str, str, str], _Who] = {}
+        self._what: dict[tuple[str, str, str], _What] = {}
 
-    def _board(self, code: str) -> Board | None:
-        if code not in self._board_cache:
-            self._board_cache[code] = self.boards.find(code) if code else None
-        return self._board_cache[code]
-
-    def _partnership(self, raw: str) -> tuple[str, list[str]]:
-        """A partnership name cleaned, with what is wrong with it (cached: names repeat)."""
-        cached = self._text_cache.get(raw)
-        if cached is None:
-            name = clean_text(raw)
-            reasons = []
-            if not name:
-                reasons.append("empty partnership")
-            elif len(name) > TEXT_MAX:
-                reasons.append(f"partnership longer than {TEXT_MAX} characters")
-            cached = self._text_cache[raw] = (name, reasons)
-        return cached
-
-    def _respondent_problems(self, respondent: str) -> list[str]:
-        """What is wrong with a respondent identifier (cached: each repeats per item)."""
-        cached = self._respondent_cache.get(respondent)
-        if cached is None:
-            if not respondent:
-                cached = ["empty respondent"]
-            elif len(respondent) > TEXT_MAX:
-                cached = [f"respondent longer than {TEXT_MAX} characters"]
-            else:
-                cached = control_problems("respondent", respondent)
-            self._respondent_cache[respondent] = cached
-        return cached
-
-    def check(self, number: int, row: TableRow) -> None:
-        reasons: list[str] = []
-        cycle_name = row.get("cycle") or ""
-        code = row.get("board") or ""
-        partnership, partnership_reasons = self._partnership(row.get("partnership") or "")
-        respondent = row.get("respondent") or ""
-        type_text = row.get("partner_type") or ""
-        element = (row.get("element") or "").lower()
-        item_code = row.get("item") or ""
-        score = row.get("score") or ""
-
-        if cycle_name != self.cycle_name:
-            reasons.append(f"cycle {cycle_name!r} is not the cycle being imported "
-                           f"({self.cycle_name})")
-        board = self._board(code)
+    def who(self, code: str, raw_partnership: str, respondent: str, type_text: str) -> _Who:
+        reasons = []
+        board = self.boards.find(code) if code else None
         if board is None:
             reasons.append(f"unknown board {code!r}" if code else "empty board")
-        reasons += partnership_reasons
-        reasons += self._respondent_problems(respondent)
+        partnership = clean_text(raw_partnership)
+        if not partnership:
+            reasons.append("empty partnership")
+        elif len(partnership) > TEXT_MAX:
+            reasons.append(f"partnership longer than {TEXT_MAX} characters")
+        if not respondent:
+            reasons.append("empty respondent")
+        elif len(respondent) > TEXT_MAX:
+            reasons.append(f"respondent longer than {TEXT_MAX} characters")
+        else:
+            reasons += control_problems("respondent", respondent)
         partner_type = parse_partner_type(type_text)
         if partner_type is None:
             known = ", ".join(PARTNER_TYPE_LABELS)
             reasons.append(f"unknown partner type {type_text!r} (use one of {known})")
+        key = None
+        if board is not None and partnership and respondent:
+            key = (board.id, partnership.lower(), respondent.lower())
+        return _Who(key, board.id if board else None, partnership, respondent, partner_type,
+                    tuple(reasons))
+
+    def what(self, element: str, item_code: str, score: str) -> _What:
+        reasons = []
         item = self.items.get(item_code)
         if element not in self.elements:
             reasons.append(f"unknown element {element!r}")
@@ -215,37 +215,58 @@ class _Checker:
         elif score:
             allowed = ", ".join(self.levels)
             reasons.append(f"score {score!r} is not one of {allowed}, DK, NA or empty")
+        value = 0
+        if item is not None and not reasons:
+            triple = (item.element_key, level, special)
+            if triple not in self._values:
+                self.value_table.append(triple)
+                self._values[triple] = len(self.value_table)
+            value = self._values[triple]
+        return _What(self.item_index[item.code] if item else None, item_code, value,
+                     tuple(reasons))
 
+    def check(self, number: int, row: TableRow) -> None:
+        get = row.get
+        who_key = (get("board") or "", get("partnership") or "", get("respondent") or "",
+                   get("partner_type") or "")
+        who = self._who.get(who_key)
+        if who is None:
+            who = self._who[who_key] = self.who(*who_key)
+        what_key = ((get("element") or "").lower(), get("item") or "", get("score") or "")
+        what = self._what.get(what_key)
+        if what is None:
+            what = self._what[what_key] = self.what(*what_key)
+
+        reasons: list[str] = []
+        cycle_name = get("cycle") or ""
+        if cycle_name != self.cycle_name:
+            reasons.append(f"cycle {cycle_name!r} is not the cycle being imported "
+                           f"({self.cycle_name})")
+        reasons += who.reasons
+        reasons += what.reasons
         entry = None
-        if board is not None and partnership and respondent:
-            key = (board.id, partnership.lower(), respondent.lower())
-            entry = self.respondents.get(key)
-            if entry is None and partner_type is not None:
+        if who.key is not None:
+            entry = self.respondents.get(who.key)
+            if entry is None and who.partner_type is not None:
+                assert who.board_id is not None
                 size = len(self.item_codes)
-                entry = self.respondents[key] = _Respondent(
-                    board.id, partnership, respondent, partner_type,
+                entry = self.respondents[who.key] = _Respondent(
+                    who.board_id, who.partnership, who.respondent, who.partner_type,
                     array("H", bytes(2 * size)), array("I", bytes(4 * size)))
-                self.type_rows[key] = number
-            elif entry is not None and partner_type not in (None, entry.partner_type):
+                self.type_rows[who.key] = number
+            elif entry is not None and who.partner_type not in (None, entry.partner_type):
                 reasons.append(
-                    f"respondent {respondent} has two partner types: {entry.partner_type} "
-                    f"(row {self.type_rows[key]}) and {partner_type}"
+                    f"respondent {who.respondent} has two partner types: {entry.partner_type} "
+                    f"(row {self.type_rows[who.key]}) and {who.partner_type}"
                 )
-            if entry is not None and item is not None \
-                    and entry.values[self.item_index[item.code]]:
-                seen = entry.rows[self.item_index[item.code]]
-                reasons.append(f"respondent {respondent} answers item {item.code} twice "
-                               f"(rows {seen} and {number})")
+            index = what.item_index
+            if entry is not None and index is not None and entry.values[index]:
+                reasons.append(f"respondent {who.respondent} answers item {what.item_code} "
+                               f"twice (rows {entry.rows[index]} and {number})")
         if reasons:
             self.problems.append(f"row {number}: {'; '.join(reasons)}")
-        elif entry is not None and item is not None:
-            value = (item.element_key, level, special)
-            code = self._values.get(value)
-            if code is None:
-                self.value_table.append(value)
-                code = self._values[value] = len(self.value_table)
-            index = self.item_index[item.code]
-            entry.values[index], entry.rows[index] = code, number
+        elif entry is not None and what.item_index is not None:
+            entry.values[what.item_index], entry.rows[what.item_index] = what.value, number
 
 
 def write_responses(session: Session, plan: ResponsesPlan) -> ResponsesImportSummary:
