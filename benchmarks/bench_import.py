@@ -19,7 +19,8 @@ its own `survey` process (wall time and the child's peak memory, ru_maxrss):
 
 Peak memory is also measured on a file with half the respondents: flat memory means
 the two figures are close, not proportional. With --database-url (PostgreSQL) the
-`survey` commands run there (the database is emptied first; the baseline stays SQLite).
+`survey` commands run there (the database is emptied first) and a third baseline,
+psycopg's executemany into a PostgreSQL table in one transaction, is added.
 Other benchmarks call `run(...)`, which returns the figures as a dict.
 """
 
@@ -69,6 +70,25 @@ with open(sys.argv[1], newline="", encoding="utf-8") as handle:
     connection.executemany("INSERT INTO answers (cycle, board, partnership, respondent, "
                            "partner_type, element, item, score) VALUES (?,?,?,?,?,?,?,?)", rows)
     connection.execute("COMMIT")
+"""
+
+PG_BASELINE_SCRIPT = r"""
+import csv, sys, psycopg
+with psycopg.connect(sys.argv[2]) as connection:
+    connection.execute("DROP TABLE IF EXISTS bench_baseline")
+    connection.execute("CREATE TABLE bench_baseline (id serial PRIMARY KEY, cycle text, "
+                       "board text, partnership text, respondent text, partner_type text, "
+                       "element text, item text, score text)")
+    connection.commit()
+    with open(sys.argv[1], newline="", encoding="utf-8") as handle, \
+            connection.cursor() as cursor:
+        rows = csv.reader(handle)
+        next(rows)
+        cursor.executemany("INSERT INTO bench_baseline (cycle, board, partnership, respondent, "
+                           "partner_type, element, item, score) VALUES "
+                           "(%s, %s, %s, %s, %s, %s, %s, %s)", rows)
+    connection.commit()
+    connection.execute("DROP TABLE bench_baseline")
 """
 
 
@@ -232,6 +252,12 @@ def _responses_figures(work: Path, survey: Survey, responses: Path) -> dict[str,
                         str(work / "baseline.sqlite3"), "bare"], dict(os.environ))
     indexed = measure([sys.executable, "-c", BASELINE_SCRIPT, str(responses),
                        str(work / "indexed.sqlite3"), "indexed"], dict(os.environ))
+    postgres: dict[str, Any] = {}
+    if survey.url.startswith("postgresql"):
+        libpq = survey.url.replace("postgresql+psycopg://", "postgresql://", 1)
+        pg = measure([sys.executable, "-c", PG_BASELINE_SCRIPT, str(responses), libpq],
+                     dict(os.environ))
+        postgres = {"baseline_executemany_postgresql": pg.as_dict()}
 
     survey.fresh()
     half_import = survey("responses", "import", str(half), "--cycle", CYCLE)
@@ -239,7 +265,7 @@ def _responses_figures(work: Path, survey: Survey, responses: Path) -> dict[str,
     full_import = survey("responses", "import", str(responses), "--cycle", CYCLE)
     reimport = survey("responses", "import", str(responses), "--cycle", CYCLE)
 
-    return {
+    figures = {
         "startup": startup.as_dict(),
         "baseline_executemany": baseline.as_dict(),
         "baseline_executemany_indexed": indexed.as_dict(),
@@ -255,7 +281,12 @@ def _responses_figures(work: Path, survey: Survey, responses: Path) -> dict[str,
             "full_file": round(full_import.peak_mb - startup.peak_mb, 1)},
         "responses_reimport": reimport.as_dict(),
         "responses_import_half_file": half_import.as_dict(),
+        **postgres,
     }
+    if postgres:
+        pg_seconds = postgres["baseline_executemany_postgresql"]["seconds"]
+        figures["responses_import_ratio_postgresql"] = round(full_import.seconds / pg_seconds, 2)
+    return figures
 
 
 def main() -> None:
@@ -274,6 +305,7 @@ def main() -> None:
           f"{figures['database']}")
     print(f"{'figure':<38} {'seconds':>8} {'CPU s':>8} {'peak MB':>8}")
     for key in ("startup", "baseline_executemany", "baseline_executemany_indexed",
+                "baseline_executemany_postgresql",
                 "responses_import", "responses_reimport",
                 "responses_import_half_file", "roster_import", "cycle_open"):
         if key not in figures:
@@ -287,6 +319,9 @@ def main() -> None:
           f"({figures['responses_import_ratio_net_of_startup']}x without the command's "
           f"start-up); CPU: {figures['responses_import_cpu_ratio']}x "
           f"({figures['responses_import_cpu_ratio_net_of_startup']}x)")
+    if "responses_import_ratio_postgresql" in figures:
+        print(f"responses import / psycopg executemany baseline (wall): "
+              f"{figures['responses_import_ratio_postgresql']}x")
     above = figures["memory_above_startup_mb"]
     print(f"peak memory above start-up: half file {above['half_file']} MB, "
           f"full file {above['full_file']} MB")
