@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 
 import pytest
@@ -210,3 +211,16 @@ def test_no_audit_entries_without_a_change(session, admin):
     session.commit()
     assert post(admin, "/admin/boards/03/rename", {"name": "Same"}).status_code == 302
     assert session.execute(select(func.count(AuditEvent.id))).scalar_one() == 0
+
+
+def test_a_board_map_import_from_the_command_line_is_recorded(session, runner, tmp_path):
+    make_board(session, "03", "Old name")
+    session.commit()
+    boards = tmp_path / "boards.csv"
+    boards.write_text("code,name\n03,New name\n30,A new board\n")
+    assert runner.invoke(args=["boards", "import", str(boards)]).exit_code == 0
+    (line,) = [x for x in runner.invoke(args=["audit", "--action", "boards.import"]
+                                        ).output.splitlines()]
+    _, actor, action, target, detail = line.split("\t")
+    assert actor.startswith("cli") and target == "2 boards"
+    assert json.loads(detail) == {"created": 1, "renamed": 1, "unchanged": 0}

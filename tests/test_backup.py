@@ -219,7 +219,8 @@ def rewrite(archive: Path, target: Path, change: dict[str, bytes]) -> None:
 
 
 @pytest.mark.parametrize("damage", ["truncated", "byte_flipped", "row_edited", "row_dropped",
-                                    "manifest_garbled", "not_a_zip", "missing"])
+                                    "manifest_garbled", "not_a_zip", "missing",
+                                    "other_revision"])
 def test_damaged_archive_gets_one_line_and_writes_nothing(
         damage: str, small_archive: Path, sqlite_url: str, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -245,6 +246,11 @@ def test_damaged_archive_gets_one_line_and_writes_nothing(
         rewrite(small_archive, bad, {"manifest.json": b"{\"format\": 1"})
     elif damage == "not_a_zip":
         bad.write_text("code,name\n01,Somewhere\n")
+    elif damage == "other_revision":
+        with zipfile.ZipFile(small_archive) as z:
+            manifest = json.loads(z.read("manifest.json"))
+        manifest["schema_revision"] = "0001"
+        rewrite(small_archive, bad, {"manifest.json": json.dumps(manifest).encode()})
     result = cli(sqlite_url, "restore", str(bad))
     line = one_line_error(result)
     assert bad.name in line or "no such file" in line
@@ -259,6 +265,15 @@ def test_backup_and_restore_are_in_the_audit_log(
     restored = cli(sqlite_url, "audit")
     assert "\tbackup.restore\tsmall.zip\t" in restored.output
     assert "cli:" in restored.output
+
+
+def test_backup_refuses_a_database_without_the_schema(sqlite_url: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path / "instance"))
+    line = one_line_error(cli(sqlite_url, "backup", str(tmp_path / "b.zip")))
+    assert "run `survey init` first" in line
+    assert not (tmp_path / "b.zip").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
 
 
 def test_backup_refuses_a_missing_folder(runner, tmp_path: Path) -> None:
