@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from reports.results import ScaleInfo
 from survey.models import Answer, Cycle, Invitation, Participation
-from survey.questionnaire import Questionnaire
+from survey.questionnaire import Questionnaire, snapshot_questionnaire
 from survey.scoring.cycles import SUBMITTED
 
 
@@ -80,7 +80,7 @@ def respondent_element_scores(cycle: Cycle, questionnaire: Questionnaire) -> Sub
 
 def partnership_scores(session: Session, cycle: Cycle) -> ScoredCycle:
     """Every partnership of a cycle with its unsuppressed element scores (two queries)."""
-    questionnaire = Questionnaire.from_dict(cycle.content)
+    questionnaire = snapshot_questionnaire(cycle.id, cycle.content_hash, lambda: cycle.content)
     respondents = respondent_element_scores(cycle, questionnaire)
     figures: dict[int, dict[str, Figure]] = defaultdict(dict)
     scores: dict[tuple[int, str], list[float]] = defaultdict(list)
