@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from survey import questionnaire as questionnaire_module
@@ -232,3 +235,58 @@ def test_no_save_commits_after_the_cycle_closes(app: Flask) -> None:
             .where(Invitation.cycle_id == cycle_id, Invitation.updated_at > closed_at)
         ).scalar_one()
         assert late == 0
+
+
+def lock_is_free(path: str) -> bool:
+    import fcntl
+
+    with open(path) as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True
+
+
+def test_sqlite_writers_take_turns_and_a_stuck_writer_still_ends_in_locked(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Writers queue on the file lock beside the database: a second writer waits for the
+    first to commit and then sees its row; one that waits past the busy timeout gets
+    SQLite's "database is locked", not an endless wait."""
+    db_module = sys.modules["survey.db"]
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_MS", 300)
+    url = f"sqlite:///{tmp_path / 'turns.sqlite3'}"
+    first, second = db_module.make_engine(url), db_module.make_engine(url)
+    with first.begin() as conn:
+        conn.execute(text("CREATE TABLE t (n INTEGER)"))
+    immediate = {"sqlite_begin": "IMMEDIATE"}
+    seen: list[int] = []
+
+    def later_writer() -> None:
+        with second.connect().execution_options(**immediate) as conn, conn.begin():
+            seen.append(conn.execute(text("SELECT count(*) FROM t")).scalar_one())
+            conn.execute(text("INSERT INTO t VALUES (2)"))
+
+    with first.connect().execution_options(**immediate) as conn:
+        with conn.begin():
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+            waiting = threading.Thread(target=later_writer)
+            waiting.start()
+            waiting.join(0.1)
+            assert waiting.is_alive()  # queued behind the open write transaction
+            assert not lock_is_free(f"{tmp_path / 'turns.sqlite3'}-writelock")
+        waiting.join(5)
+    assert seen == [1]  # it ran after the commit and saw the first row
+    assert lock_is_free(f"{tmp_path / 'turns.sqlite3'}-writelock")
+
+    with first.connect().execution_options(**immediate) as conn, conn.begin():
+        conn.execute(text("INSERT INTO t VALUES (3)"))
+        with pytest.raises(OperationalError, match="locked"):
+            with second.connect().execution_options(**immediate) as other, other.begin():
+                pass
+    with second.connect().execution_options(**immediate) as conn, conn.begin():
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 3
+    first.dispose()
+    second.dispose()
