@@ -256,6 +256,7 @@ def test_staff_pages(live_server, browser_page, demo, tmp_path, artifacts) -> No
     audit.visit(f"{base}/admin/boards/15", "board administration")
     audit.visit(f"{base}/admin/partnerships/{partnership_id}", "partnership roster")
     audit.visit(f"{base}/admin/users", "staff accounts")
+    audit.visit(f"{base}/admin/audit", "audit log")
     audit.visit(f"{base}/admin/boards/15/roster", "board roster")
     audit.visit(f"{base}/admin/roster/import", "roster import")
     bad = tmp_path / "roster.csv"
