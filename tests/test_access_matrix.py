@@ -65,6 +65,7 @@ PAGES: list[tuple[str, str]] = [
     ("all_boards", "/state?cycle=2025"),
     ("all_boards", "/exports/2026.xlsx"),
     ("all_boards", "/exports/2025.xlsx"),
+    ("all_boards", "/exports/2026/responses.csv"),  # row-level answers: stewards only
     *[("all_boards", url) for url in charts("state", "")],
     ("board15", "/boards/15"),
     ("board15", "/boards/15?cycle=2025"),
@@ -205,8 +206,10 @@ def test_page_access(world: World, role: str, kind: str, template: str) -> None:
         assert response.headers["Location"].startswith("/login?next="), "signs in first"
     if want == 200 and template.startswith("/charts/"):
         assert response.mimetype in ("image/png", "image/svg+xml")
-    if want == 200 and template.startswith("/exports/"):
+    if want == 200 and template.endswith(".xlsx"):
         assert response.data[:2] == b"PK", "an xlsx workbook"
+    if want == 200 and template.endswith(".csv"):
+        assert response.data.startswith(b"cycle,board,partnership,respondent,")
 
 
 @pytest.mark.parametrize("kind, template, form, status", ACTIONS, ids=[a[1] for a in ACTIONS])

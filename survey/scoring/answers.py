@@ -140,7 +140,9 @@ def response_rows(session: Session, cycle: Cycle, salt: str | None = None,
     survey.services.responses_export).
 
     The respondent is a code keyed by `salt` (default: the cycle's content hash), never a
-    name, email or organization. Unanswered items have no row, as in the import.
+    name, email or organization. Unanswered items have no row, as in the import. The
+    cycle's attributes are read now, so the rows can stream after the request's own
+    transaction has ended.
     """
     key = salt if salt is not None else cycle.content_hash
     query = (
@@ -154,9 +156,16 @@ def response_rows(session: Session, cycle: Cycle, salt: str | None = None,
                   Answer.element_key, Answer.item_code)
         .execution_options(yield_per=batch)
     )
-    name, last, code = cycle.name, None, ""
+    return _coded_rows(session, query, cycle.id, cycle.name, key)
+
+
+def _coded_rows(session: Session, query: Select[Any], cycle_id: int, name: str,
+                salt: str) -> Iterator[tuple[str, ...]]:
+    last, code = None, ""
     for board, partnership, iid, ptype, element, item, level, special in session.execute(query):
         if iid != last:  # rows come respondent by respondent
-            last, code = iid, respondent_code(cycle, iid, key)
+            last = iid
+            digest = hashlib.sha256(f"{cycle_id}:{iid}:{salt}".encode()).hexdigest()
+            code = "R" + digest[:8]  # as respondent_code
         yield (name, board, partnership, code, ptype, element, item,
                str(level) if level is not None else (special or ""))

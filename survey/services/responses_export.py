@@ -27,9 +27,8 @@ def guarded(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
-def _safe_rows(session: Session, cycle: Cycle) -> Iterator[tuple[str, ...]]:
-    for cycle_name, board, partnership, code, ptype, element, item, score in response_rows(
-            session, cycle):
+def _safe_rows(rows: Iterator[tuple[str, ...]]) -> Iterator[tuple[str, ...]]:
+    for cycle_name, board, partnership, code, ptype, element, item, score in rows:
         yield cycle_name, guarded(board), guarded(partnership), code, ptype, element, item, score
 
 
@@ -50,12 +49,17 @@ class _Buffer:
 
 
 def csv_chunks(session: Session, cycle: Cycle) -> Iterator[str]:
-    """The CSV (header first) in pieces of about CHUNK rows, for a streamed download."""
+    """The CSV (header first) in pieces of about CHUNK rows, for a streamed download (the
+    cycle is read now; the rows stream later, even after the request's transaction)."""
+    return _chunks(response_rows(session, cycle))
+
+
+def _chunks(rows: Iterator[tuple[str, ...]]) -> Iterator[str]:
     buffer = _Buffer()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(RESPONSE_COLUMNS)
     pending = 0
-    for row in _safe_rows(session, cycle):
+    for row in _safe_rows(rows):
         writer.writerow(row)
         pending += 1
         if pending == CHUNK:
@@ -69,7 +73,7 @@ def write_csv(session: Session, cycle: Cycle, handle: TextIO) -> int:
     writer = csv.writer(handle, lineterminator="\r\n")
     writer.writerow(RESPONSE_COLUMNS)
     count = 0
-    for row in _safe_rows(session, cycle):
+    for row in _safe_rows(response_rows(session, cycle)):
         writer.writerow(row)
         count += 1
     return count
