@@ -44,16 +44,6 @@ from sqlalchemy.orm import Session
 from reports.results import PARTNER_TYPE_LABELS, STATE_SCOPE, CycleResults
 from survey.models import Cycle, Role
 
-NOTE = ("Figures drawn from fewer than {minimum} respondents are suppressed, and so are "
-        "any others that would let someone work them out by subtraction; open cycles show "
-        "progress only until they close.")
-
-
-def note(minimum: int) -> str:
-    """The one-sentence explanation of suppression for dashboards and the About sheet."""
-    return NOTE.format(minimum=minimum)
-
-
 # --- who is looking ------------------------------------------------------------------
 
 
