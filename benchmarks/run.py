@@ -61,28 +61,30 @@ THINK_SECONDS = 1.0
 
 
 @contextlib.contextmanager
-def throwaway_postgres(folder: Path) -> Iterator[str]:
-    """A PostgreSQL cluster in `folder` on a free port (as the postgres user when root)."""
+def throwaway_postgres() -> Iterator[str]:
+    """A PostgreSQL cluster in a folder of its own on a free port (as the postgres user
+    when root), removed afterwards."""
     bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="bench-pg-"))
     as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if as_pg:
         shutil.chown(folder, "postgres")
     port = web_load.free_port()
     data = folder / "data"
-    subprocess.run([*as_pg, str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
-                    "--auth=trust"], check=True, capture_output=True)
-    subprocess.run([*as_pg, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l",
-                    str(folder / "log"), "-o", f"-p {port} -k {folder} -c listen_addresses="
-                    "127.0.0.1 -c fsync=off -c shared_buffers=256MB"], check=True,
-                   capture_output=True)
     try:
+        subprocess.run([*as_pg, str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
+                        "--auth=trust"], check=True, capture_output=True)
+        subprocess.run([*as_pg, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l",
+                        str(folder / "log"), "-o", f"-p {port} -k {folder} -c "
+                        "listen_addresses=127.0.0.1 -c fsync=off", "start"], check=True,
+                       capture_output=True)
         subprocess.run([*as_pg, str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port),
                         "-U", "postgres", "bench"], check=True, capture_output=True)
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/bench"
     finally:
         subprocess.run([*as_pg, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast",
                         "stop"], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def prepare(survey: bench_import.Survey, folder: Path) -> dict[str, Any]:
@@ -267,7 +269,7 @@ def main() -> None:
             url = None
             if options.national or options.postgres:
                 url = os.environ.get("SURVEY_BENCH_PG_URL") or stack.enter_context(
-                    throwaway_postgres(work / "pg"))
+                    throwaway_postgres())
             imports_dir, state_dir = work / "import", work / "state"
             imports_dir.mkdir()
             state_dir.mkdir()
