@@ -47,6 +47,8 @@ UNSCOPED = {"static", "main.index", "main.healthz", "auth.login", "auth.logout",
 ANY_VALUE = {"admin.board_status": {"change": "retire"},
              "admin.member_status": {"change": "remove"},
              "admin.user_change": {"change": "deactivate"}}
+# Addresses whose right answer in this world is not 200 or 302.
+EXPECTED_STATUS = {"partner_results.results": 404}  # 2026 is open: results come at the close
 
 
 @contextmanager
@@ -135,9 +137,11 @@ def test_no_get_changes_anything(app, world):
     partner = app.test_client()
     before = snapshot(app)
     for rule in rules(app, "GET"):
-        client = partner if rule.endpoint.startswith("partner.") else admin
+        client = partner if rule.endpoint.startswith(("partner.", "partner_results.")) else admin
         response = client.get(fill(rule, world, "15"))
-        assert response.status_code in (200, 302), f"{rule.rule}: {response.status_code}"
+        expected = (EXPECTED_STATUS[rule.endpoint],) if rule.endpoint in EXPECTED_STATUS \
+            else (200, 302)
+        assert response.status_code in expected, f"{rule.rule}: {response.status_code}"
     assert snapshot(app) == before
 
 
