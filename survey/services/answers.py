@@ -114,7 +114,7 @@ def lock_cycle(session: Session, invitation: Invitation) -> Cycle:
     """
     status, closes_on = session.execute(
         select(Cycle.status, Cycle.closes_on).where(Cycle.id == invitation.cycle_id)
-        .with_for_update(key_share=True)
+        .with_for_update(read=True, key_share=True)
     ).one()
     cycle = invitation.cycle
     set_committed_value(cycle, "status", status)  # fresh, and nothing to flush

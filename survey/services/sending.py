@@ -110,7 +110,8 @@ def claim_batch(session: Session, recipients: Recipients, settings: MailSettings
     # The cycle row first, as partners' saves lock it (then their invitation): taking the
     # invitations first would deadlock with them on PostgreSQL.
     cycle = session.execute(
-        select(Cycle).where(Cycle.id == recipients.cycle_id).with_for_update(key_share=True)
+        select(Cycle).where(Cycle.id == recipients.cycle_id)
+        .with_for_update(read=True, key_share=True)
     ).scalar_one_or_none()
     if cycle is None:
         raise MailError("The cycle no longer exists.")
