@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -74,7 +75,13 @@ class Survey:
 
     @property
     def open(self) -> bool:
-        return self.cycle.accepts_answers(site_today())
+        # The date once per request (pages ask a dozen times); the cycle's status is read
+        # each time, since require_open refreshes it under the lock.
+        return self.cycle.accepts_answers(self.today)
+
+    @cached_property
+    def today(self) -> dt.date:
+        return site_today()
 
     @property
     def submitted(self) -> bool:
