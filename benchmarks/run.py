@@ -181,8 +181,12 @@ def web(survey: bench_import.Survey, folder: Path, tokens: dict[str, Any],
         print(f"  saves, no pause: {saturated}", flush=True)
         if spy is not None:
             spy.wait(60)
-        staff = web_load.staff_timings(served.port, STAFF_EMAIL, STAFF_PASSWORD,
-                                       bench_import.CYCLE, bump)
+        try:
+            staff = web_load.staff_timings(served.port, STAFF_EMAIL, STAFF_PASSWORD,
+                                           bench_import.CYCLE, bump)
+        except Exception as exc:  # keep the other figures; the table shows the failure
+            staff = {"error": f"{type(exc).__name__}: {exc}"[:300], "state_cold_s": -1.0,
+                     "state_cached_s": -1.0, "workbook_download_s": -1.0}
         print(f"  state staff: {staff}", flush=True)
     engine.dispose()
     return {"hello": hello_rate, "page": page, "saves": saves, "saves_saturated": saturated,
@@ -238,11 +242,11 @@ def table(f: dict[str, Any], national: bool) -> list[dict[str, Any]]:
         row(f"  save p95, {SAVERS} partners with no pause", w["saves_saturated"]["save_ms"]["p95"],
             w["saves_saturated"]["get_ms"]["p95"], "ms", "(saturated: shown)", True),
         row("/state cold", staff["state_cold_s"], None, "s", "< 2 s",
-            staff["state_cold_s"] < 2),
+            0 <= staff["state_cold_s"] < 2),
         row("/state cached", staff["state_cached_s"], staff["state_cold_s"], "s",
             "flat at any scale", True),
         row("state workbook download (web, cold)", staff["workbook_download_s"], None, "s",
-            "< 5 s", staff["workbook_download_s"] < 5),
+            "< 5 s", 0 <= staff["workbook_download_s"] < 5),
     ]
     if national:
         rows.append(row("national export memory", exp["workbook"]["peak_mb"], None, "MB",

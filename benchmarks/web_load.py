@@ -69,7 +69,11 @@ class Served:
     def __exit__(self, *_exc: object) -> None:
         assert self.process is not None
         self.process.terminate()
-        self.process.wait(30)
+        try:
+            self.process.wait(45)
+        except subprocess.TimeoutExpired:  # a worker still busy with a long request
+            self.process.kill()
+            self.process.wait(10)
         self._log.close()
 
 
@@ -99,7 +103,7 @@ class Browser:
     def __init__(self, port: int) -> None:
         self.port = port
         self.cookies: dict[str, str] = {}
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
 
     def request(self, method: str, path: str,
                 form: dict[str, str] | None = None) -> tuple[int, bytes, float]:
@@ -117,7 +121,7 @@ class Browser:
                 data = response.read()
             except (http.client.RemoteDisconnected, ConnectionError, BrokenPipeError):
                 self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
                 if attempt:
                     raise
                 continue
