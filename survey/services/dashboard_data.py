@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reports import charts
 from reports.results import (
     OVERALL,
     STATE_SCOPE,
@@ -33,32 +33,39 @@ from survey.services import focus
 
 STATUSES = ("improved", "declined", "sustained", "no change")
 
+def _charts() -> ModuleType:
+    """reports.charts, imported on first use: matplotlib adds ~0.3 s to every command start."""
+    from reports import charts
+
+    return charts
+
+
 # Chart slugs of each scope, as they appear in /charts/<cycle>/<scope>/.../<slug>.<png|svg>.
 # Each builder takes (results, scope key) where the key is a board code or partnership id.
 ChartBuilder = Callable[[CycleResults, str], Any]
 SCOPE_CHARTS: dict[str, dict[str, ChartBuilder]] = {
     "state": {
-        "board-heatmap": lambda r, _k: charts.board_heatmap(r),
-        "radar": lambda r, _k: charts.radar(r),
-        "sector-comparison": lambda r, _k: charts.sector_comparison(r),
-        "partner-types": lambda r, _k: charts.partner_types(r, scope=STATE_SCOPE),
-        "industry-gap": lambda r, _k: charts.industry_gap(r, scope=STATE_SCOPE),
-        "change": lambda r, _k: charts.change(r, STATE_SCOPE),
+        "board-heatmap": lambda r, _k: _charts().board_heatmap(r),
+        "radar": lambda r, _k: _charts().radar(r),
+        "sector-comparison": lambda r, _k: _charts().sector_comparison(r),
+        "partner-types": lambda r, _k: _charts().partner_types(r, scope=STATE_SCOPE),
+        "industry-gap": lambda r, _k: _charts().industry_gap(r, scope=STATE_SCOPE),
+        "change": lambda r, _k: _charts().change(r, STATE_SCOPE),
     },
     "boards": {
-        "radar": lambda r, k: charts.radar(r, board_code=k),
-        "partnership-heatmap": lambda r, k: charts.partnership_heatmap(r, board_code=k),
-        "partner-types": lambda r, k: charts.partner_types(r, scope=k),
-        "industry-gap": lambda r, k: charts.industry_gap(r, scope=k),
-        "level-distribution": lambda r, k: charts.level_distribution(r, board_code=k),
-        "change": lambda r, k: charts.change(r, k),
+        "radar": lambda r, k: _charts().radar(r, board_code=k),
+        "partnership-heatmap": lambda r, k: _charts().partnership_heatmap(r, board_code=k),
+        "partner-types": lambda r, k: _charts().partner_types(r, scope=k),
+        "industry-gap": lambda r, k: _charts().industry_gap(r, scope=k),
+        "level-distribution": lambda r, k: _charts().level_distribution(r, board_code=k),
+        "change": lambda r, k: _charts().change(r, k),
     },
     "partnerships": {
-        "radar": lambda r, k: charts.radar(
+        "radar": lambda r, k: _charts().radar(
             r, board_code=_partnership(r, int(k)).board_code, partnership_id=int(k)
         ),
-        "level-distribution": lambda r, k: charts.level_distribution(r, partnership_id=int(k)),
-        "change": lambda r, k: charts.change(r, k),
+        "level-distribution": lambda r, k: _charts().level_distribution(r, partnership_id=int(k)),
+        "change": lambda r, k: _charts().change(r, k),
     },
 }
 
