@@ -35,7 +35,7 @@ from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 from flask import Flask, g
-from sqlalchemy import Engine, MetaData, create_engine, event, make_url
+from sqlalchemy import Engine, MetaData, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -76,6 +76,27 @@ def database_problem(exc: DBAPIError) -> str:
         return ("the database is locked by another program (waited "
                 f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g} s); try again when it has finished")
     return f"the database refused the change ({(text.splitlines() or ['unknown error'])[0]})"
+
+
+# The first key of the PostgreSQL advisory locks that gate writes to a cycle (the
+# second is the cycle id).
+CYCLE_GATE = 0x5359
+
+
+def gate_cycle(session: Session, cycle_id: int, *, exclusive: bool = False) -> None:
+    """Hold the cycle's gate until the transaction ends: shared for partners' saves,
+    exclusive for closing it, so no save commits after the close.
+
+    PostgreSQL only (SQLite's single writer already serialises them). An advisory lock,
+    not `FOR KEY SHARE` on the cycle row: row locks let new sharers in ahead of a
+    waiting `FOR UPDATE`, and a steady stream of saves could hold a close off for ever;
+    the lock manager queues a new sharer behind a waiting exclusive request.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    session.execute(text(f"SELECT {function}(:gate, :cycle)"),
+                    {"gate": CYCLE_GATE, "cycle": cycle_id})
 
 
 class Base(DeclarativeBase):

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from survey.db import gate_cycle
 from survey.models import Answer, Comment, Cycle, Invitation, InvitationStatus, utcnow
 from survey.questionnaire import Element, Questionnaire
 
@@ -107,14 +108,14 @@ def parse_element_form(
 def lock_cycle(session: Session, invitation: Invitation) -> Cycle:
     """Re-read the invitation's cycle under a lock that closing it also takes.
 
-    PostgreSQL: `SELECT ... FOR KEY SHARE` on the cycle row, which saves share and
-    `close_cycle`'s `FOR UPDATE` waits for, so no save commits after `closed_at`;
-    SQLite: the write transaction already holds the database's write lock. Check the
-    refreshed status afterwards (`Cycle.accepts_answers`).
+    PostgreSQL: the cycle's shared gate (survey.db.gate_cycle), which `close_cycle`
+    takes exclusively, so no save commits after `closed_at`; SQLite: the write
+    transaction already holds the database's write lock. Check the refreshed status
+    afterwards (`Cycle.accepts_answers`).
     """
+    gate_cycle(session, invitation.cycle_id)
     status, closes_on = session.execute(
         select(Cycle.status, Cycle.closes_on).where(Cycle.id == invitation.cycle_id)
-        .with_for_update(read=True, key_share=True)
     ).one()
     cycle = invitation.cycle
     set_committed_value(cycle, "status", status)  # fresh, and nothing to flush

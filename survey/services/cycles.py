@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from survey.db import gate_cycle
 from survey.models import Answer, Cycle, CycleStatus, Invitation, InvitationStatus, utcnow
 from survey.services import audit
 from survey.services.invitations import create_missing_invitations
@@ -106,7 +107,7 @@ def ensure_invitations(session: Session, cycle: Cycle, board_code: str | None = 
 
 def close_cycle(session: Session, cycle: Cycle) -> bool:
     """Close a cycle; return False when it was closed already."""
-    # Wait for saves in flight (they hold FOR KEY SHARE on the row, answers.lock_cycle).
+    gate_cycle(session, cycle.id, exclusive=True)  # saves in flight finish, new ones wait
     session.refresh(cycle, with_for_update=True)
     if cycle.status == CycleStatus.CLOSED:
         return False
