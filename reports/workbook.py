@@ -106,7 +106,8 @@ def _legal(value: Any) -> Any:
     if isinstance(value, str):
         return ILLEGAL_CHARACTERS_RE.sub("", value)
     if isinstance(value, _Value) and isinstance(value.value, str):
-        return replace(value, value=ILLEGAL_CHARACTERS_RE.sub("", value.value))
+        text = ILLEGAL_CHARACTERS_RE.sub("", value.value)
+        return value if text == value.value else replace(value, value=text)
     return value
 
 
@@ -124,15 +125,15 @@ def _cell(ws: WriteOnlyWorksheet, value: Any) -> Any:
         if value.number_format:
             cell.number_format = value.number_format
         if value.level in _STAGE_FILLS:
-            cell.fill = _STAGE_FILLS[value.level]
-            cell.font = _STAGE_FONTS[value.level]
+            _set_style(cell, "fillId", "_fills", _STAGE_FILLS[value.level])
+            _set_style(cell, "fontId", "_fonts", _STAGE_FONTS[value.level])
         if value.muted:
-            cell.fill = _SUPPRESSED_FILL
-            cell.font = _MUTED_FONT
+            _set_style(cell, "fillId", "_fills", _SUPPRESSED_FILL)
+            _set_style(cell, "fontId", "_fonts", _MUTED_FONT)
         if value.wrap:
-            _align(cell, _WRAP)
+            _set_style(cell, "alignmentId", "_alignments", _WRAP)
         if value.bold:
-            cell.font = _BOLD_FONT
+            _set_style(cell, "fontId", "_fonts", _BOLD_FONT)
         return cell
     if _needs_guard(value):
         return _text_cell(ws, value)
@@ -154,20 +155,25 @@ def _display_width(value: Any) -> int:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
-_ALIGNMENT_IDS: WeakKeyDictionary[Workbook, dict[int, int]] = WeakKeyDictionary()
+_STYLE_IDS: WeakKeyDictionary[Workbook, dict[tuple[str, int], int]] = WeakKeyDictionary()
 
 
-def _align(cell: Cell, alignment: Alignment) -> None:
-    """Give the cell one of this module's alignments.
+def _set_style(cell: Cell, key: str, collection: str, style: Any) -> None:
+    """Give the cell one of this module's fonts, fills or alignments (`key` "fontId",
+    "fillId" or "alignmentId" of the workbook's `collection` "_fonts", "_fills" or
+    "_alignments").
 
-    Sets the style's alignment index directly: assigning `cell.alignment` hashes the
-    Alignment for every cell: a third of the time of a state workbook's Items sheet."""
-    ids = _ALIGNMENT_IDS.setdefault(cell.parent.parent, {})
-    if id(alignment) not in ids:
-        ids[id(alignment)] = cell.parent.parent._alignments.add(alignment)
+    Sets the style's index directly: assigning `cell.font` (or fill, alignment) hashes the
+    style object for every cell, most of the time of a state workbook's Items sheet; here
+    each module-level style object is looked up once per workbook."""
+    workbook = cell.parent.parent
+    ids = _STYLE_IDS.setdefault(workbook, {})
+    index = ids.get((collection, id(style)))
+    if index is None:
+        index = ids[collection, id(style)] = getattr(workbook, collection).add(style)
     if not cell._style:
         cell._style = StyleArray()
-    cell._style.alignmentId = ids[id(alignment)]
+    setattr(cell._style, key, index)
 
 
 def _wrapped_lines(row: Sequence[Any], widths: Sequence[float]) -> int:
