@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.axe_core import axe_violations
+from tests.browser.pages import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -141,15 +142,6 @@ class Auditor:
         response = self.page.goto(url)
         assert response is not None and response.status < 400, f"{name}: {url} gave {response}"
         self.check(name)
-
-
-def sign_in(page, base: str, email: str, password: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state("load")
-    assert "/login" not in page.url
 
 
 def assert_summary_focused(page, name: str, first_target: str) -> None:

@@ -27,6 +27,7 @@ from survey.models import Answer, Board, Cycle, Invitation, InvitationStatus, Me
 from survey.questionnaire import Questionnaire
 from survey.scoring import cycle_results
 from survey.services.invitations import find_invitation
+from tests.browser.pages import all_images_loaded, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -91,26 +92,6 @@ def demo(app, runner, mailbox) -> Demo:
 
 
 # --- helpers ------
-
-
-def sign_in(page, base: str, email_address: str, password: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email_address)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
-
-
-def all_images_loaded(page) -> bool:
-    images = page.locator("main img").all()
-    assert images, "no chart on the page"
-    for image in images:
-        image.scroll_into_view_if_needed()
-    page.wait_for_load_state("networkidle")
-    return page.evaluate(
-        "() => [...document.querySelectorAll('main img')]"
-        ".every(i => i.complete && i.naturalWidth > 0)"
-    )
 
 
 def workbook_from(page, link_text: str, filename: str) -> openpyxl.Workbook:

@@ -12,6 +12,7 @@ import pytest
 from survey.db import db
 from survey.models import CycleStatus, Invitation
 from survey.services.dashboard_data import find_cycle
+from tests.browser.pages import sign_in
 from tests.factories import make_invitation
 from tests.test_dashboards import COMMENT, PASSWORD, SECRET_NAME, build_world
 
@@ -24,18 +25,10 @@ def world(app):
         return build_world(db.session)
 
 
-def sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
-
-
 def test_lead_writes_a_plan_and_a_partner_reads_it(app, live_server, browser_page, world,
                                                     artifacts, tmp_path):
     page = browser_page
-    sign_in(page, live_server, "lead@example.org")
+    sign_in(page, live_server, "lead@example.org", PASSWORD)
     page.goto(f"{live_server}/partnerships/{world.strong.id}?cycle=2025")
     page.click("text=Action plan")
     page.wait_for_load_state("networkidle")
