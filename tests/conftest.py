@@ -8,6 +8,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -63,6 +64,15 @@ def database_url(database_template: str, tmp_path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+class ClosingClient(FlaskClient):
+    """A test client that reads every response whole and closes it, as a WSGI server
+    does: a streamed download left unread would otherwise keep its request's database
+    transaction (a PostgreSQL cursor) open, and the next test's TRUNCATE would wait on it."""
+
+    def open(self, *args: Any, buffered: bool = True, **kwargs: Any) -> Any:
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 @pytest.fixture
 def app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     """The application on a fresh database, with an instance folder of its own."""
@@ -77,6 +87,7 @@ def app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
             "SMTP_URL": "",
         }
     )
+    app.test_client_class = ClosingClient
     yield app
     assert db.engine is not None
     db.engine.dispose()
