@@ -13,14 +13,25 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from survey import create_app
 from survey.db import Base, db, make_engine
 from survey.schema import upgrade
 
-TEST_DATABASE_URL = os.environ.get("SURVEY_TEST_DATABASE_URL", "")
+
+def _database_of_this_worker(url: str) -> str:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (name_gw0, ...):
+    tests empty the database with TRUNCATE, which must not reach another worker's test."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url.startswith("postgresql") or not worker:
+        return url
+    base = make_url(url)
+    return base.set(database=f"{base.database}_{worker}").render_as_string(hide_password=False)
+
+
+TEST_DATABASE_URL = _database_of_this_worker(os.environ.get("SURVEY_TEST_DATABASE_URL", ""))
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -28,10 +39,25 @@ def on_postgres() -> bool:
     return TEST_DATABASE_URL.startswith("postgresql")
 
 
+def _create_database(url: str) -> None:
+    """Create the worker's PostgreSQL database when it does not exist yet."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": target.database}).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The migrated schema, built once per test session with Alembic."""
     if on_postgres():
+        _create_database(TEST_DATABASE_URL)
         engine = make_engine(TEST_DATABASE_URL)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
