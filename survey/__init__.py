@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from survey.config import load_config
-from survey.db import db, takes_lock_early
+from survey.db import MAX_ROW_ID, db, takes_lock_early
 
 csrf = CSRFProtect()
 log = logging.getLogger("survey")
@@ -26,10 +26,12 @@ CONTENT_SECURITY_POLICY = (
 
 
 class RowIdConverter(IntegerConverter):
-    """`<int:...>` in a URL: a number a database id can hold, so a huge one is a 404, not a 500."""
+    """`<int:...>` in a URL: a number a database id can hold (ids are 32-bit INTEGER
+    columns on PostgreSQL), so a larger one is a 404, not a 500 from the database."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("min", 0)
+        kwargs.setdefault("max", MAX_ROW_ID)
         super().__init__(map, *args, **kwargs)
 
 

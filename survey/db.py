@@ -53,6 +53,9 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# The largest id a row can have: every id column is INTEGER, 32 bits on PostgreSQL (a
+# larger number in a query fails there with NumericValueOutOfRange).
+MAX_ROW_ID = 2**31 - 1
 WRITES_LATE = "survey_writes_late"
 
 V = TypeVar("V", bound=Callable[..., Any])
