@@ -167,6 +167,10 @@ def register_errorhandlers(app: Flask) -> None:
         db.session.rollback()
         return render_error(500)
 
+    from survey.web.faults import register_database_faults
+
+    register_database_faults(app, _unexpected)  # full, unavailable, locked: 503, entries kept
+
 
 def abort_with(code: int, message: str) -> None:
     """Abort with an error page that shows this plain message to the user."""
