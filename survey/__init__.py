@@ -90,7 +90,7 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.before_request
     def _start_request() -> None:
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+        current_request_id()
         if _carries_nul():  # no database stores it (PostgreSQL refuses it outright)
             abort_with(400, "The address or form holds a character that is not allowed.")
         if request.method not in ("GET", "HEAD", "OPTIONS") and takes_lock_early(
@@ -104,7 +104,7 @@ def register_request_hooks(app: Flask) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Request-Id"] = g.get("request_id", "")
+        response.headers["X-Request-Id"] = current_request_id()
         if request.path.startswith(("/s/", "/login", "/admin")):
             response.headers["Cache-Control"] = "no-store"
         elif response.mimetype == "text/html" and "Cache-Control" not in response.headers:
@@ -112,6 +112,14 @@ def register_request_hooks(app: Flask) -> None:
             # the back button must not bring them back from the browser's cache.
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def current_request_id() -> str:
+    """This request's id: the proxy's X-Request-Id, else a new one. Set on first use, as
+    an error may come before our own hooks run (a body too large for CSRFProtect's)."""
+    if "request_id" not in g:
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+    return str(g.request_id)
 
 
 def _carries_nul() -> bool:
@@ -143,7 +151,7 @@ def register_errorhandlers(app: Flask) -> None:
         body = render_template(
             "error.html", code=code, title=translate(title),
             message=translate(message or default),
-            request_id=g.get("request_id", ""),
+            request_id=current_request_id(),
         )
         return body, code
 

@@ -116,12 +116,41 @@ def _run_app(app: Any, environ: dict[str, Any]) -> tuple[bytes, bytes]:
     return "\r\n".join(lines).encode("latin-1"), body
 
 
+def build_server(app: Any, executor: ThreadPoolExecutor,
+                 header_deadline: float = HEADER_DEADLINE_SECONDS,
+                 body_deadline: float = BODY_DEADLINE_SECONDS,
+                 keep_alive: bool = True,
+                 on_close: Any = None) -> tornado.httpserver.HTTPServer:
+    """Tornado's HTTP server for the Flask app: requests read whole within the deadlines
+    (in total), bodies up to the app's MAX_CONTENT_LENGTH, the app run on `executor`."""
+    limit = int(app.config.get("MAX_CONTENT_LENGTH") or 5 * 1024 * 1024)
+    container = _Container(app, executor=executor)
+
+    class Server(tornado.httpserver.HTTPServer):  # type: ignore[misc]
+        def start_request(self, server_conn: object, request_conn: Any) -> Any:
+            return _RefuseOversized(super().start_request(server_conn, request_conn),
+                                    request_conn, container, limit)
+
+        def on_close(self, server_conn: Any) -> None:
+            if on_close is not None:
+                on_close()
+            super().on_close(server_conn)
+
+    return Server(
+        container,
+        idle_connection_timeout=header_deadline,  # Tornado's total for the headers
+        body_timeout=body_deadline,
+        max_body_size=limit,
+        max_buffer_size=limit + 1024 * 1024,
+        max_header_size=64 * 1024,
+        no_keep_alive=not keep_alive,
+    )
+
+
 class BufferingWorker(TornadoWorker):
     """gunicorn's Tornado worker with deadlines, a body limit and a thread pool for the app."""
 
     def run(self) -> None:
-        from flask import Flask
-
         asyncio.set_event_loop(asyncio.new_event_loop())
         self.ioloop = IOLoop.current()
         self.alive = True
@@ -130,32 +159,10 @@ class BufferingWorker(TornadoWorker):
                           PeriodicCallback(self.heartbeat, 1000)]
         for callback in self.callbacks:
             callback.start()
-
-        app: Flask = self.wsgi
-        limit = int(app.config.get("MAX_CONTENT_LENGTH") or 5 * 1024 * 1024)
         executor = ThreadPoolExecutor(max_workers=self.cfg.threads,
                                       thread_name_prefix="survey-request")
-        container = _Container(app, executor=executor)
-        worker = self
-
-        class Server(tornado.httpserver.HTTPServer):  # type: ignore[misc]
-            def start_request(self, server_conn: object, request_conn: Any) -> Any:
-                return _RefuseOversized(super().start_request(server_conn, request_conn),
-                                        request_conn, container, limit)
-
-            def on_close(self, server_conn: Any) -> None:
-                worker.handle_request()
-                super().on_close(server_conn)
-
-        self.server = Server(
-            container,
-            idle_connection_timeout=HEADER_DEADLINE_SECONDS,
-            body_timeout=BODY_DEADLINE_SECONDS,
-            max_body_size=limit,
-            max_buffer_size=limit + 1024 * 1024,
-            max_header_size=64 * 1024,
-            no_keep_alive=self.cfg.keepalive <= 0,
-        )
+        self.server = build_server(self.wsgi, executor, keep_alive=self.cfg.keepalive > 0,
+                                   on_close=self.handle_request)
         self.server_alive = True
         for listener in self.sockets:
             listener.setblocking(False)

@@ -61,7 +61,9 @@ def log_database_fault(exc: BaseException, kind: str) -> None:
             _last_traceback[kind] = now
     orig = getattr(exc, "orig", None) or exc
     first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-    log.error("database %s, request id %s, %s %s: %s", kind, g.get("request_id", "-"),
+    from survey import current_request_id
+
+    log.error("database %s, request id %s, %s %s: %s", kind, current_request_id(),
               request.method, request.endpoint or "-", first,
               exc_info=exc if with_traceback else None)
 
@@ -78,6 +80,7 @@ def register_database_faults(app: Flask, otherwise: Callable[[Exception], Any]) 
             db.session.rollback()
         log_database_fault(exc, kind)
         _signed_in_or_anonymous()
+        from survey import current_request_id
         from survey.i18n import translate
 
         title, message = MESSAGES[kind]
@@ -88,7 +91,7 @@ def register_database_faults(app: Flask, otherwise: Callable[[Exception], Any]) 
                  and len(value) > 2]
         body = render_template(
             "database_fault.html", code=503, title=translate(title),
-            message=translate(message), request_id=g.get("request_id", ""),
+            message=translate(message), request_id=current_request_id(),
             sent=sent, shown=shown, files=bool(request.files) if sent else False,
             action=request.path, kind=kind)
         return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
