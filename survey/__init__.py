@@ -26,13 +26,21 @@ CONTENT_SECURITY_POLICY = (
 
 
 class RowIdConverter(IntegerConverter):
-    """`<int:...>` in a URL: a number a database id can hold (ids are 32-bit INTEGER
-    columns on PostgreSQL), so a larger one is a 404, not a 500 from the database."""
+    """`<int:...>` in a URL: a row id. One larger than the id columns hold (32-bit INTEGER
+    on PostgreSQL, where it failed with NumericValueOutOfRange) is a 404 on every method,
+    from `_bound_row_ids` (a converter that refused it would make Werkzeug answer 405
+    where another method's rule shares the path)."""
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("min", 0)
-        kwargs.setdefault("max", MAX_ROW_ID)
-        super().__init__(map, *args, **kwargs)
+
+def _bound_row_ids(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    rule = request.url_rule
+    if rule is None or not values:
+        return
+    for name, converter in rule._converters.items():
+        if isinstance(converter, RowIdConverter) and not 0 <= values.get(name, 0) <= MAX_ROW_ID:
+            from werkzeug.exceptions import NotFound
+
+            raise NotFound()
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -40,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance_path = os.environ.get("SURVEY_INSTANCE_PATH") or None
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.url_map.converters["int"] = RowIdConverter
+    app.url_value_preprocessor(_bound_row_ids)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path))
     if test_config is not None:
