@@ -1,11 +1,12 @@
 """Partners' saves while 300 slow clients attack `survey serve` (issue 18 item 1).
 
-Run: python benchmarks/bench_slow_clients.py [--seconds 15] [--workers 2]
+Run: python benchmarks/bench_slow_clients.py [--seconds 15] [--workers 2] [--nginx]
 For each attack (trickled headers, a trickled body, silent sockets; 300 sockets, reopened
-when the server closes one) four partners save a page again and again on SQLite; figures
-are the seconds a partner waits to open the page and save it (p50, p95, max; a
-save still waiting after 20 s counts as failed). The baseline is gunicorn's gthread worker configured as
-`survey serve` shipped it before (5 s per-read timeout, no total deadline), in the same run.
+when the server closes one) four partners save a page again and again on SQLite. Figures
+are the seconds a partner waits to open the page and save it (p50, p95, max; a save still
+waiting after 20 s counts as failed). The baseline is gunicorn's gthread worker configured
+as `survey serve` shipped it before (5 s per-read timeout, no total deadline), in the same
+run.
 """
 
 from __future__ import annotations

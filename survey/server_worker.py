@@ -39,11 +39,47 @@ log = logging.getLogger("survey.server")
 
 
 class _Container(WSGIContainer):
-    """Tornado's WSGI adapter without its access log: request lines hold partner tokens,
-    which never go to a log."""
+    """Tornado's WSGI adapter, streaming: a response goes out chunk by chunk as the app
+    yields it (a large CSV is never held whole in memory), each chunk taken from the app on
+    a thread and written, waiting while a slow client reads. No access log: request lines
+    hold partner tokens, which never go to a log."""
 
-    def _log(self, status_code: int, request: tornado.httputil.HTTPServerRequest) -> None:
-        pass
+    async def handle_request(self, request: tornado.httputil.HTTPServerRequest) -> None:
+        answer: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]],
+                           exc_info: Any = None) -> Any:
+            answer.update(status=status, headers=headers)
+            return lambda data: None  # the legacy write() callable: Flask never uses it
+
+        loop = IOLoop.current()
+        result = await loop.run_in_executor(self.executor, self.wsgi_application,
+                                            self.environ(request), start_response)
+        chunks = iter(result)
+        connection = request.connection
+        assert connection is not None
+        try:
+            first = await loop.run_in_executor(self.executor, next, chunks, None)
+            code, reason = answer["status"].split(" ", 1)
+            headers = tornado.httputil.HTTPHeaders()
+            for name, value in answer["headers"]:
+                headers.add(name, value)
+            await connection.write_headers(
+                tornado.httputil.ResponseStartLine("HTTP/1.1", int(code), reason), headers,
+                chunk=first or None)
+            while (chunk := await loop.run_in_executor(self.executor, next, chunks, None)) \
+                    is not None:
+                if chunk:
+                    await connection.write(chunk)
+            connection.finish()
+        except tornado.iostream.StreamClosedError:
+            pass  # the client went away; the app's iterator is closed below
+        except Exception:
+            log.exception("a response failed while being sent")
+            connection.close()
+        finally:
+            if hasattr(result, "close"):
+                await loop.run_in_executor(self.executor, result.close)
 
 
 class _RefuseOversized(tornado.httputil.HTTPMessageDelegate):

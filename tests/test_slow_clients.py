@@ -15,10 +15,11 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, Response
 from tornado.ioloop import IOLoop
 
 from survey.server_worker import build_server
@@ -158,9 +159,9 @@ def test_behind_the_readme_nginx_partners_save_within_2_s_while_300_slow_clients
 # --- the worker's HTTP server: deadlines in total, and the 413 page --------------------------
 
 
-@pytest.fixture
-def worker_server(app: Flask) -> Iterator[int]:
-    """The worker's HTTP server in a thread, with a 1 s header and a 2 s body deadline."""
+@contextmanager
+def running(app: Flask, **deadlines: float) -> Iterator[int]:
+    """The worker's HTTP server for `app` in a thread of its own: its port."""
     started = threading.Event()
     state: dict = {}
 
@@ -168,7 +169,7 @@ def worker_server(app: Flask) -> Iterator[int]:
         asyncio.set_event_loop(asyncio.new_event_loop())
         loop = IOLoop.current()
         executor = ThreadPoolExecutor(2)
-        server = build_server(app, executor, header_deadline=1, body_deadline=2)
+        server = build_server(app, executor, **deadlines)
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
         listener.listen(64)
@@ -184,9 +185,18 @@ def worker_server(app: Flask) -> Iterator[int]:
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     started.wait(10)
-    yield state["port"]
-    state["loop"].add_callback(state["loop"].stop)
-    thread.join(10)
+    try:
+        yield state["port"]
+    finally:
+        state["loop"].add_callback(state["loop"].stop)
+        thread.join(10)
+
+
+@pytest.fixture
+def worker_server(app: Flask) -> Iterator[int]:
+    """The worker's HTTP server with a 1 s header and a 2 s body deadline."""
+    with running(app, header_deadline=1, body_deadline=2) as port:
+        yield port
 
 
 def closed_after(s: socket.socket, every: float, byte: bytes, limit: float) -> float:
@@ -238,3 +248,28 @@ def test_a_body_over_the_limit_gets_the_413_page_without_being_read(app, worker_
     page = body.decode()
     assert "Too large" in page and "5 MB" in page and 'href="/static/site.css"' in page
     assert re.search(r"request id <code>[0-9a-f]{16}</code>", page)
+
+
+def test_a_response_goes_out_as_the_app_yields_it() -> None:
+    """A streamed download (the answers CSV) is sent chunk by chunk, not held whole."""
+    tiny = Flask("tiny")
+    release = threading.Event()
+
+    @tiny.get("/stream")
+    def stream() -> Response:
+        def chunks() -> Iterator[bytes]:
+            yield b"first,"
+            release.wait(10)
+            yield b"last"
+        return Response(chunks(), mimetype="text/csv")
+
+    with running(tiny) as port, socket.create_connection(("127.0.0.1", port), timeout=3) as s:
+        s.sendall(b"GET /stream HTTP/1.1\r\nHost: survey.test\r\n\r\n")
+        received = b""
+        while b"first," not in received:
+            received += s.recv(4096)  # times out (a failure) if the server waits for "last"
+        assert b"last" not in received
+        release.set()
+        while not received.endswith(b"0\r\n\r\n"):
+            received += s.recv(4096)
+    assert b"Transfer-Encoding: chunked" in received and b"last" in received
