@@ -26,6 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.slow_c
 from survey import create_app  # noqa: E402
 from survey.db import db  # noqa: E402
 from tests.slow_clients import KINDS, Attack, partners_save, seed_partners  # noqa: E402
+from tests.test_slow_clients import (  # noqa: E402
+    NGINX,
+    readme_nginx_events,
+    readme_nginx_server,
+)
 
 SURVEY = str(Path(sys.executable).with_name("survey"))
 # The gthread configuration `survey serve` had before: threads read requests themselves.
@@ -69,11 +74,29 @@ def start(env: dict[str, str], port: int, workers: int, baseline: bool) -> subpr
     raise SystemExit("the server did not start")
 
 
+def start_nginx(folder: str, upstream: int) -> tuple[int, subprocess.Popen]:
+    """The README's nginx configuration (without TLS) in front of `upstream`."""
+    listen = free_port()
+    prefix = Path(folder) / f"nginx-{upstream}"
+    prefix.mkdir()
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    (prefix / "nginx.conf").write_text(
+        f"{user}worker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
+        f"{readme_nginx_events()}\nhttp {{\n  access_log off;\n"
+        f"  client_body_temp_path {prefix}/body;\n  proxy_temp_path {prefix}/proxy;\n"
+        f"{readme_nginx_server(listen, upstream)}\n}}\n")
+    nginx = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
+                              "-g", "daemon off;"], stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    return listen, nginx
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--sockets", type=int, default=300)
+    parser.add_argument("--nginx", action="store_true", help="the README's nginx in front")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/survey.sqlite3"
@@ -87,6 +110,10 @@ def main() -> None:
             name = "gthread (before)" if baseline else "buffering worker"
             port = free_port()
             server = start(env, port, args.workers, baseline)
+            nginx = None
+            if args.nginx:
+                port, nginx = start_nginx(folder, port)
+                name += " behind nginx"
             try:
                 print(f"{name}, no attack: {partners_save(port, partners, 5).figures()}")
                 for kind in KINDS:
@@ -95,6 +122,9 @@ def main() -> None:
                     print(f"{name}, {args.sockets} {kind}: {saves.figures()}", flush=True)
                     time.sleep(1)
             finally:
+                if nginx is not None:
+                    nginx.terminate()
+                    nginx.wait(10)
                 server.terminate()
                 server.wait(30)
 

@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -20,9 +21,10 @@ import psycopg
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from survey import create_app
-from survey.db import CYCLE_GATE, db, make_engine
+from survey.db import CYCLE_GATE, database_fault, database_problem, db, make_engine
 from survey.models import Answer
 from survey.questionnaire import Questionnaire
 from survey.schema import upgrade
@@ -161,3 +163,31 @@ def test_postgresql_stopped_mid_save_gives_a_503_keeps_the_answers_and_recovers(
     assert partner.post(url, data=given_back).status_code == 303
     assert stored_answers(app) == len(codes)
     assert partner.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(("error", "kind"), [
+    (psycopg.errors.DiskFull("could not extend file: No space left on device"), "full"),
+    (psycopg.errors.AdminShutdown("terminating connection due to administrator command"),
+     "unavailable"),
+    (psycopg.errors.CannotConnectNow("the database system is starting up"), "unavailable"),
+    (psycopg.errors.TooManyConnections("sorry, too many clients already"), "unavailable"),
+    (psycopg.OperationalError("connection failed: Connection refused"), "unavailable"),
+    (sqlite3.OperationalError("database or disk is full"), "full"),
+    (sqlite3.OperationalError("database is locked"), "locked"),
+    (sqlite3.OperationalError("unable to open database file"), "unavailable"),
+    (sqlite3.OperationalError("no such table: boards"), None),
+    (psycopg.errors.UniqueViolation("duplicate key value"), None),
+    (psycopg.errors.NumericValueOutOfRange("integer out of range"), None),
+])
+def test_database_faults_are_told_from_bugs(error: Exception, kind: str | None) -> None:
+    """Full, unavailable and locked are the database's state (503, try again); anything
+    else is a bug (500, its traceback logged)."""
+    driver_error = psycopg.Error if isinstance(error, psycopg.Error) else sqlite3.Error
+    wrapped = DBAPIError.instance("SELECT 1", None, error, driver_error)
+    assert database_fault(wrapped) == kind
+    line = database_problem(wrapped)
+    assert "\n" not in line
+    if kind == "full":
+        assert line.startswith("the database is full")
+    if kind == "unavailable":
+        assert line.startswith("the database is unavailable")
