@@ -44,6 +44,13 @@ class _Container(WSGIContainer):
     a thread and written, waiting while a slow client reads. No access log: request lines
     hold partner tokens, which never go to a log."""
 
+    def environ(self, request: tornado.httputil.HTTPServerRequest) -> dict[str, Any]:
+        environ = super().environ(request)
+        environ["wsgi.input_terminated"] = True  # the body was read whole (chunked ones too)
+        if "CONTENT_LENGTH" not in environ:
+            environ["CONTENT_LENGTH"] = str(len(request.body))
+        return environ
+
     async def handle_request(self, request: tornado.httputil.HTTPServerRequest) -> None:
         answer: dict[str, Any] = {}
 
@@ -53,11 +60,20 @@ class _Container(WSGIContainer):
             return lambda data: None  # the legacy write() callable: Flask never uses it
 
         loop = IOLoop.current()
-        result = await loop.run_in_executor(self.executor, self.wsgi_application,
-                                            self.environ(request), start_response)
-        chunks = iter(result)
         connection = request.connection
         assert connection is not None
+        try:
+            environ = self.environ(request)
+        except ValueError:  # a Host header with a port that is not a number
+            await connection.write_headers(
+                tornado.httputil.ResponseStartLine("HTTP/1.1", 400, "Bad Request"),
+                tornado.httputil.HTTPHeaders({"Content-Length": "0", "Connection": "close"}))
+            connection.finish()
+            connection.close()  # after the answer was written (awaited above)
+            return
+        result = await loop.run_in_executor(self.executor, self.wsgi_application, environ,
+                                            start_response)
+        chunks = iter(result)
         try:
             first = await loop.run_in_executor(self.executor, next, chunks, None)
             code, reason = answer["status"].split(" ", 1)

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from flask import Flask, Response
+from flask import Flask, Response, request
 from tornado.ioloop import IOLoop
 
 from survey.server_worker import build_server
@@ -273,3 +273,24 @@ def test_a_response_goes_out_as_the_app_yields_it() -> None:
         while not received.endswith(b"0\r\n\r\n"):
             received += s.recv(4096)
     assert b"Transfer-Encoding: chunked" in received and b"last" in received
+
+
+def test_a_chunked_body_reaches_the_app_and_a_bad_host_is_a_400() -> None:
+    tiny = Flask("tiny")
+
+    @tiny.post("/echo")
+    def echo() -> str:
+        return f"{len(request.get_data())} {request.form.get('name')}"
+
+    with running(tiny) as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as s:
+            s.sendall(b"POST /echo HTTP/1.1\r\nHost: survey.test\r\nTransfer-Encoding: chunked\r\n"
+                      b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+                      b"5\r\nname=\r\n3\r\nAna\r\n0\r\n\r\n")
+            answer = s.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"8 Ana"), answer
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as s:
+            s.sendall(b"GET /echo HTTP/1.1\r\nHost: survey.test:http\r\n\r\n")
+            answer = s.recv(4096)
+            assert answer.startswith(b"HTTP/1.1 400 "), answer
+            assert s.recv(4096) == b""  # and closed
