@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -33,13 +33,12 @@ class RowIdConverter(IntegerConverter):
 
 
 def _bound_row_ids(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """404 for a row id in the URL that no id column can hold."""
     rule = request.url_rule
     if rule is None or not values:
         return
     for name, converter in rule._converters.items():
         if isinstance(converter, RowIdConverter) and not 0 <= values.get(name, 0) <= MAX_ROW_ID:
-            from werkzeug.exceptions import NotFound
-
             raise NotFound()
 
 
