@@ -9,12 +9,12 @@ from typing import Any
 
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from survey.config import load_config
-from survey.db import db, takes_lock_early
+from survey.db import MAX_ROW_ID, db, takes_lock_early
 
 csrf = CSRFProtect()
 log = logging.getLogger("survey")
@@ -26,11 +26,20 @@ CONTENT_SECURITY_POLICY = (
 
 
 class RowIdConverter(IntegerConverter):
-    """`<int:...>` in a URL: a number a database id can hold, so a huge one is a 404, not a 500."""
+    """`<int:...>` in a URL: a row id. One larger than the id columns hold (32-bit INTEGER
+    on PostgreSQL, where it failed with NumericValueOutOfRange) is a 404 on every method,
+    from `_bound_row_ids` (a converter that refused it would make Werkzeug answer 405
+    where another method's rule shares the path)."""
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**63 - 1)
-        super().__init__(map, *args, **kwargs)
+
+def _bound_row_ids(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """404 for a row id in the URL that no id column can hold."""
+    rule = request.url_rule
+    if rule is None or not values:
+        return
+    for name, converter in rule._converters.items():
+        if isinstance(converter, RowIdConverter) and not 0 <= values.get(name, 0) <= MAX_ROW_ID:
+            raise NotFound()
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -38,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance_path = os.environ.get("SURVEY_INSTANCE_PATH") or None
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.url_map.converters["int"] = RowIdConverter
+    app.url_value_preprocessor(_bound_row_ids)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path))
     if test_config is not None:
@@ -88,7 +98,7 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.before_request
     def _start_request() -> None:
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+        current_request_id()
         if _carries_nul():  # no database stores it (PostgreSQL refuses it outright)
             abort_with(400, "The address or form holds a character that is not allowed.")
         if request.method not in ("GET", "HEAD", "OPTIONS") and takes_lock_early(
@@ -102,7 +112,7 @@ def register_request_hooks(app: Flask) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Request-Id"] = g.get("request_id", "")
+        response.headers["X-Request-Id"] = current_request_id()
         if request.path.startswith(("/s/", "/login", "/admin")):
             response.headers["Cache-Control"] = "no-store"
         elif response.mimetype == "text/html" and "Cache-Control" not in response.headers:
@@ -110,6 +120,14 @@ def register_request_hooks(app: Flask) -> None:
             # the back button must not bring them back from the browser's cache.
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def current_request_id() -> str:
+    """This request's id: the proxy's X-Request-Id, else a new one. Set on first use, as
+    an error may come before our own hooks run (a body too large for CSRFProtect's)."""
+    if "request_id" not in g:
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+    return str(g.request_id)
 
 
 def _carries_nul() -> bool:
@@ -141,7 +159,7 @@ def register_errorhandlers(app: Flask) -> None:
         body = render_template(
             "error.html", code=code, title=translate(title),
             message=translate(message or default),
-            request_id=g.get("request_id", ""),
+            request_id=current_request_id(),
         )
         return body, code
 
@@ -164,6 +182,10 @@ def register_errorhandlers(app: Flask) -> None:
         log.exception("unhandled error, request id %s", g.get("request_id", "-"))
         db.session.rollback()
         return render_error(500)
+
+    from survey.web.faults import register_database_faults
+
+    register_database_faults(app, _unexpected)  # full, unavailable, locked: 503, entries kept
 
 
 def abort_with(code: int, message: str) -> None:

@@ -50,10 +50,13 @@ def load_config(instance_path: str) -> dict[str, Any]:
 
 
 def site_today() -> dt.date:
-    """Today's date where the boards are (SURVEY_TIMEZONE), not the server's."""
-    from flask import current_app
+    """Today's date where the boards are (SURVEY_TIMEZONE), not the server's: the app's
+    setting in a request or command, the environment's outside one."""
+    from flask import current_app, has_app_context
 
-    return dt.datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    zone = (current_app.config["TIMEZONE"] if has_app_context()
+            else _timezone(os.environ.get("SURVEY_TIMEZONE", "America/New_York")))
+    return dt.datetime.now(ZoneInfo(zone)).date()
 
 
 def _timezone(name: str) -> str:

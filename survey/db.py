@@ -36,7 +36,8 @@ from typing import Any, TypeVar
 
 from flask import Flask, g
 from sqlalchemy import Engine, MetaData, create_engine, event, make_url, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 try:
@@ -53,6 +54,9 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# The largest id a row can have: every id column is INTEGER, 32 bits on PostgreSQL (a
+# larger number in a query fails there with NumericValueOutOfRange).
+MAX_ROW_ID = 2**31 - 1
 WRITES_LATE = "survey_writes_late"
 
 V = TypeVar("V", bound=Callable[..., Any])
@@ -69,12 +73,47 @@ def takes_lock_early(view: Callable[..., Any] | None) -> bool:
     return not getattr(view, WRITES_LATE, False)
 
 
-def database_problem(exc: DBAPIError) -> str:
-    """One line for a failed write: a lock held too long, or the driver's first line."""
-    text = str(exc.orig) if exc.orig is not None else str(exc)
-    if "locked" in text.lower() or "lock timeout" in text.lower():
+# SQLSTATE classes and codes that mean the server cannot take work now, not a bad query:
+# 08 connection exception, 53 insufficient resources (53100 disk full), 57P01-57P03 the
+# server shutting down, restarting or starting.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+_FULL_SQLSTATES = ("53100",)
+
+
+def database_fault(exc: BaseException) -> str | None:
+    """What kind of fault of the database itself an error is: "full", "unavailable",
+    "locked", or None for any other error (a bad query, a broken constraint)."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).lower()
+    state = str(getattr(orig, "sqlstate", None) or "")
+    if state.startswith(_FULL_SQLSTATES) or "disk is full" in text or "no space left" in text:
+        return "full"
+    if "locked" in text or "lock timeout" in text:
+        return "locked"
+    if (state.startswith(_UNAVAILABLE_SQLSTATES) or getattr(exc, "connection_invalidated", False)
+            or "unable to open database file" in text
+            or (isinstance(exc, DBAPIError) and isinstance(exc, (OperationalError, InterfaceError))
+                and not state and "sqlite" not in type(orig).__module__)):
+        return "unavailable"  # no SQLSTATE from PostgreSQL: the connection itself failed
+    if isinstance(exc, SQLAlchemyTimeout):
+        return "unavailable"  # every pooled connection busy for the pool's whole timeout
+    return None
+
+
+def database_problem(exc: DBAPIError | SQLAlchemyTimeout) -> str:
+    """One line for a failed write: the database full, unavailable or locked, or else the
+    driver's first line."""
+    fault = database_fault(exc)
+    if fault == "full":
+        return ("the database is full (no space left on its disk); nothing was changed: "
+                "free some space, then try again")
+    if fault == "unavailable":
+        return "the database is unavailable; nothing was changed: try again in a moment"
+    if fault == "locked":
         return ("the database is locked by another program (waited "
                 f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g} s); try again when it has finished")
+    orig = getattr(exc, "orig", None)
+    text = str(orig) if orig is not None else str(exc)
     return f"the database refused the change ({(text.splitlines() or ['unknown error'])[0]})"
 
 
@@ -144,8 +183,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # save that had waited a little kept losing the lock to newer ones, for seconds.
         @event.listens_for(engine, "commit")
         def _on_commit(conn: Any) -> None:
-            if conn.connection.info.get(WRITE_TURN):
-                conn.connection.dbapi_connection.execute("COMMIT")  # then commit() is a no-op
+            if not conn.connection.info.get(WRITE_TURN):
+                return
+            raw = conn.connection.dbapi_connection
+            try:
+                raw.execute("COMMIT")  # then commit() is a no-op
+            except sqlite3.Error as exc:
+                # Raised here, outside SQLAlchemy's own error handling: wrapped as it would
+                # wrap it (sqlite3.OperationalError -> OperationalError), so that callers
+                # catching DBAPIError see "database or disk is full" like any other error.
+                with suppress(sqlite3.Error):
+                    raw.execute("ROLLBACK")
+                raise DBAPIError.instance("COMMIT", None, exc, sqlite3.Error) from exc
+            finally:
                 _end_write_turn(conn.connection.info)
 
         @event.listens_for(engine, "rollback")

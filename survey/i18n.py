@@ -112,6 +112,18 @@ FIXED_TEXTS = (  # survey/__init__.py's error pages, as partners can meet them u
     _mark("This form has expired or was not sent by this site. "
           "Go back, reload the page and send it again."),
     _mark("The address or form holds a character that is not allowed."),
+    # survey/web/faults.py's 503 page (the database full, unavailable or busy)
+    _mark("The database is full"),
+    _mark("Nothing was saved: the disk the database is on has no space left. "
+          "Your entries are below; the site's administrator has been told in the log. "
+          "Try again once space has been freed."),
+    _mark("Try again in a moment"),
+    _mark("The database is not answering just now, so nothing was saved. "
+          "Your entries are kept below: press Try again in a moment."),
+    _mark("The database is busy with other work, so nothing was saved. "
+          "Your entries are kept below: press Try again in a moment."),
+    _mark("Try again"), _mark("What you entered"),
+    _mark("A file you chose was not kept: choose it again when you try again."),
 )
 
 CHANGE_STATUSES = (  # SPEC 4's change statuses, as partners read them

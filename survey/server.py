@@ -1,19 +1,18 @@
 """`survey serve`: gunicorn with several processes on Linux, waitress where gunicorn is missing.
 
-Each gunicorn worker process runs a pool of threads (the `gthread` worker). Connections
-that send nothing wait in the worker's poller, not in a thread, and are closed after
-`KEEPALIVE_SECONDS`, so idle or half-open connections cannot starve the threads that
-answer real requests. Nothing that must agree across processes lives in one process's
-memory: caches are keyed by the database's results version, login limits live in the
-database.
+Each gunicorn worker process reads requests in an event loop (Tornado's HTTP server, see
+survey/server_worker.py) and runs the app on a pool of threads. A connection reaches a
+thread only once its whole request has arrived; one that has not sent all its headers
+within HEADER_DEADLINE_SECONDS, or its body within BODY_DEADLINE_SECONDS, is closed, so
+slow, trickling or silent clients cannot starve the threads that answer real requests.
+Nothing that must agree across processes lives in one process's memory: caches are keyed
+by the database's results version, login limits live in the database.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import socket
-import struct
 from typing import Any
 
 from flask import Flask
@@ -22,14 +21,8 @@ from survey.db import db
 
 log = logging.getLogger("survey.server")
 
-KEEPALIVE_SECONDS = 5  # an idle kept-alive or silent connection is closed after this
-REQUEST_TIMEOUT_SECONDS = 120  # a worker stuck this long in one request is restarted
-# A new connection waits this long in a worker thread for its first bytes before it is
-# parked in the poller (gunicorn's default is 5 s, long enough for ~100 silent
-# connections to queue ahead of a real request).
-FIRST_DATA_WAIT_SECONDS = 0.05
-READ_TIMEOUT_SECONDS = 5  # the longest pause allowed between a client's packets
-WRITE_TIMEOUT_SECONDS = 30  # the longest a client may leave a response unread
+KEEPALIVE_SECONDS = 5  # keep-alive on (the idle limit is the header deadline)
+REQUEST_TIMEOUT_SECONDS = 120  # a worker that stops answering its master this long is restarted
 
 
 def default_workers() -> int:
@@ -54,7 +47,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
     return {
         "bind": [bind],
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": buffering_worker(),
         "threads": threads,
         "keepalive": KEEPALIVE_SECONDS,
         "timeout": REQUEST_TIMEOUT_SECONDS,
@@ -71,22 +64,18 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
         "loglevel": "info",
         "proc_name": "survey",
         "post_fork": _after_fork,
-        "when_ready": _when_ready,
         # gunicorn 24+ opens a control socket in $HOME by default: one per user, so a
         # second instance would collide with the first. Nothing here uses it.
         "control_socket_disable": True,
     }
 
 
-def _when_ready(server: Any) -> None:
-    """Bound every read and write on a client socket (accepted sockets inherit these from
-    the listener): a client that stops halfway through its request releases its thread
-    after READ_TIMEOUT_SECONDS instead of holding it forever."""
-    read = struct.pack("ll", READ_TIMEOUT_SECONDS, 0)
-    write = struct.pack("ll", WRITE_TIMEOUT_SECONDS, 0)
-    for listener in server.LISTENERS:
-        listener.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, read)
-        listener.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, write)
+def buffering_worker() -> type:
+    """The worker class: Tornado reads requests whole, within deadlines, then threads run
+    the app (imported here: gunicorn loads it in the master before forking)."""
+    from survey.server_worker import BufferingWorker
+
+    return BufferingWorker
 
 
 class _QuietTimeouts(logging.Filter):
@@ -117,10 +106,6 @@ def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
         return
 
     from gunicorn.app.base import BaseApplication
-    from gunicorn.workers import gthread
-
-    # Park silent new connections in the poller almost at once (see the constant above).
-    gthread.DEFAULT_WORKER_DATA_TIMEOUT = FIRST_DATA_WAIT_SECONDS
 
     class SurveyServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
@@ -31,7 +33,24 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+class SurveyGroup(FlaskGroup):
+    """The command group: a database error that no command caught is one line, not a
+    traceback (a full disk, a database that is down), and the exit status is 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import DBAPIError
+        from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+        from survey.db import database_problem
+
+        try:
+            return super().invoke(ctx)
+        except (DBAPIError, PoolTimeout) as exc:
+            click.echo(f"error: {database_problem(exc)}", err=True)  # type: ignore[arg-type]
+            ctx.exit(1)
+
+
+@click.group(cls=SurveyGroup, create_app=_create_app, add_default_commands=False,
              add_version_option=False, load_dotenv=False)
 def main() -> None:
     """Sector partnership maturity self-assessment."""

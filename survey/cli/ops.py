@@ -30,6 +30,8 @@ def backup_command(file: Path) -> None:
         summary = write_backup(db.engine, file)
     except BackupError as exc:
         fail(str(exc))
+    except OSError as exc:  # a full disk, a folder not writable: no partial archive is left
+        fail(f"{file} was not written: {exc.strerror or exc}; no archive was left")
     with db.writing() as session:
         audit.record(session, "backup.create", file.name, rows=summary.rows,
                      schema_revision=summary.schema_revision)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from survey.config import site_today
 from survey.db import Base
 from survey.models import (
     Answer,
@@ -184,7 +185,7 @@ def build_demo(session: Session, questionnaire: Questionnaire, seed: int = DEMO_
     """Fill an empty database with the demo; add and flush only."""
     started = time.perf_counter()
     rng = random.Random(seed)
-    today = today or dt.date.today()
+    today = today or site_today()
     result = DemoResult()
     boards = list(session.execute(
         select(Board).where(Board.status == BoardStatus.ACTIVE).order_by(Board.code)).scalars())

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from reports.results import OVERALL, ChangeResult, CycleResults, PlanRow
 from survey import disclosure
+from survey.config import site_today
 from survey.models import (
     Board,
     Cycle,
@@ -215,7 +216,7 @@ def _rows(session: Session, cycle: Cycle, where: Any, today: dt.date) -> list[Pl
 def plan_rows(session: Session, cycle: Cycle, board_code: str | None = None,
               today: dt.date | None = None) -> tuple[PlanRow, ...]:
     """Every plan entry of a cycle (optionally one board, as it stood in the cycle)."""
-    today = today or dt.date.today()
+    today = today or site_today()
     rows = _rows(session, cycle, PlanEntry.id.is_not(None), today)
     return tuple(r for r in rows if board_code is None or r.board_code == board_code)
 
@@ -225,7 +226,7 @@ def plans_version(session: Session, cycle: Cycle) -> tuple[Any, ...]:
     row = session.execute(select(func.count(PlanEntry.id), func.max(PlanEntry.updated_at),
                                  func.max(PlanEntry.id)).where(PlanEntry.cycle_id == cycle.id)
                           ).one()
-    return (*tuple(row), dt.date.today())  # "overdue" turns with the date
+    return (*tuple(row), site_today())  # "overdue" turns with the date
 
 
 def with_plans(results: CycleResults, session: Session, cycle: Cycle,
@@ -261,7 +262,7 @@ def plan_beside_change(session: Session, results: CycleResults, cycle: Cycle,
     earlier = latest_published(session, cycle, include_self=False)
     if earlier is None:
         return BesideChange(None)
-    today = today or dt.date.today()
+    today = today or site_today()
     entries = {r.element_key: r for r in
                _rows(session, earlier, PlanEntry.partnership_id == partnership_id, today)}
     if not entries:
@@ -336,7 +337,7 @@ def partnership_plan(session: Session, cycle: Cycle, partnership_id: int,
                      today: dt.date | None = None) -> list[PlanRow]:
     """One partnership's plan for a cycle, element by element (for partners, the report)."""
     return _rows(session, cycle, PlanEntry.partnership_id == partnership_id,
-                 today or dt.date.today())
+                 today or site_today())
 
 
 def status_choices() -> Sequence[tuple[str, str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from wtforms import Form, RadioField, SelectChoice, TextAreaField
+from wtforms import RadioField, SelectChoice, TextAreaField
 
 from survey.questionnaire import Element, Questionnaire
 from survey.services.answers import (
@@ -21,11 +21,12 @@ from survey.services.answers import (
     item_field_id,
     parse_element_form,
 )
+from survey.web.forms import PlainForm
 
 COMMENT_LABEL = "Evidence or examples (optional)"
 
 
-class ElementForm(Form):
+class ElementForm(PlainForm):
     """An element page; `validate()` fills `input` with the parsed answers and comment."""
 
     questionnaire: Questionnaire

@@ -35,12 +35,13 @@ from survey.services import dashboard_data, plan_hints, plans
 from survey.web import chart_cache
 from survey.web.access import staff_required
 from survey.web.dashboards import visible_partnership
+from survey.web.forms import PlainForm
 from survey.web.partner import csrf_valid
 
 bp = Blueprint("plans", __name__)
 
 
-class EntryForm(Form):
+class EntryForm(PlainForm):
     """One element's plan entry."""
 
     priority = BooleanField("Priority for the next cycle")
@@ -57,7 +58,7 @@ def plan_form(titles: dict[str, str], formdata: Any = None,
               saved: dict[str, Any] | None = None) -> Form:
     """One subform per element (ids like `data-goal`), filled from the request or the plan."""
 
-    class PlanForm(Form):
+    class PlanForm(PlainForm):
         pass
 
     for key, title in titles.items():

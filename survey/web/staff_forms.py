@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -34,6 +33,7 @@ from survey.services.accounts import (
     AccountError,
     checked_email,
 )
+from survey.web.forms import SurveyForm, row_id
 
 
 def email_address(form: Any, field: Any) -> None:
@@ -45,11 +45,11 @@ def email_address(form: Any, field: Any) -> None:
             raise ValidationError("Enter an email address like name@example.org.") from None
 
 
-class ActionForm(FlaskForm):
+class ActionForm(SurveyForm):
     """A button that changes something: only the CSRF token."""
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SurveyForm):
     email = StringField("Email", validators=[DataRequired("Enter your email address."),
                                              Length(max=320)],
                         render_kw={"autocomplete": "username", "type": "email"})
@@ -59,7 +59,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(SurveyForm):
     current_password = PasswordField(
         "Current password", validators=[DataRequired("Enter your current password.")],
         render_kw={"autocomplete": "current-password"})
@@ -81,7 +81,7 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class CycleForm(FlaskForm):
+class CycleForm(SurveyForm):
     name = StringField(
         "Name",
         validators=[
@@ -98,7 +98,7 @@ class CycleForm(FlaskForm):
             raise ValidationError("The closing date must not be before the opening date.")
 
 
-class SendForm(FlaskForm):
+class SendForm(SurveyForm):
     """Send invitations or reminders by email, or download the links, for all or one board."""
 
     board = SelectField("Board", choices=[], validate_choice=True)
@@ -106,33 +106,33 @@ class SendForm(FlaskForm):
     remind = SubmitField("Send reminders")
 
 
-class LinksForm(FlaskForm):
+class LinksForm(SurveyForm):
     board = SelectField("Board", choices=[], validate_choice=True)
     reminders = BooleanField("Only members who have not submitted")
 
 
-class BoardNameForm(FlaskForm):
+class BoardNameForm(SurveyForm):
     name = StringField("Name", validators=[DataRequired("Enter the board's name."),
                                            Length(max=200)])
 
 
-class MergeBoardForm(FlaskForm):
+class MergeBoardForm(SurveyForm):
     target = SelectField("Merge into", choices=[], validate_choice=True,
                          validators=[DataRequired("Choose the board to merge into.")])
 
 
-class PartnershipForm(FlaskForm):
+class PartnershipForm(SurveyForm):
     name = StringField("Name", validators=[DataRequired("Enter the partnership's name."),
                                            Length(max=200)])
     sector = StringField("Sector", validators=[Optional(), Length(max=200)])
 
 
-class MovePartnershipForm(FlaskForm):
+class MovePartnershipForm(SurveyForm):
     board = SelectField("Move to board", choices=[], validate_choice=True,
                         validators=[DataRequired("Choose a board.")])
 
 
-class MemberForm(FlaskForm):
+class MemberForm(SurveyForm):
     name = StringField("Name", validators=[DataRequired("Enter the member's name."),
                                            Length(max=200)])
     email = StringField("Email", validators=[Optional(), Length(max=320), email_address])
@@ -142,7 +142,7 @@ class MemberForm(FlaskForm):
         validate_choice=True)
 
 
-class RosterUploadForm(FlaskForm):
+class RosterUploadForm(SurveyForm):
     file = FileField(
         "Roster file",
         validators=[FileRequired("Choose a CSV or XLSX file."),
@@ -150,7 +150,7 @@ class RosterUploadForm(FlaskForm):
     )
 
 
-class UserForm(FlaskForm):
+class UserForm(SurveyForm):
     email = StringField("Email", validators=[DataRequired("Enter an email address."),
                                              Length(max=320), email_address])
     role = SelectField("Role",
@@ -159,8 +159,8 @@ class UserForm(FlaskForm):
     board = SelectField("Board (board leads only)", choices=[], validate_choice=True)
 
 
-class RemindForm(FlaskForm):
+class RemindForm(SurveyForm):
     """Reminders from a board's roster page: the whole board, one partnership or one member."""
 
-    partnership = HiddenField(validators=[Optional(), Regexp(r"^\d{1,18}$")])
-    member = HiddenField(validators=[Optional(), Regexp(r"^\d{1,18}$")])
+    partnership = HiddenField(validators=[row_id])
+    member = HiddenField(validators=[row_id])

@@ -7,7 +7,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request, url_for
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
@@ -15,12 +14,13 @@ from survey.db import db
 from survey.models import AuditEvent
 from survey.services import audit
 from survey.web.admin.blueprint import Page, admin_required, bp
+from survey.web.forms import SurveyForm
 
 PER_PAGE = 50
 MAX_PAGE = 100_000
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(SurveyForm):
     """Filters of the audit log, sent by GET (reading only: no CSRF token needed)."""
 
     class Meta:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from survey.config import site_today
-from survey.db import database_problem, db, writes_late
+from survey.db import database_fault, database_problem, db, writes_late
 from survey.models import Board, Member, Partnership, Role
 from survey.services import audit, mail, rosters, sending
 from survey.services.tabular import WEB_LIMITS, ImportProblem, iter_table
@@ -24,6 +24,7 @@ from survey.web.admin.blueprint import (
 )
 from survey.web.admin.boards import render_partnership
 from survey.web.admin.cycles import send_links
+from survey.web.faults import log_database_fault
 from survey.web.staff_forms import MemberForm, RemindForm, RosterUploadForm
 
 # --- members of a partnership ------
@@ -103,6 +104,7 @@ def roster_import() -> Page:
     """
     form = RosterUploadForm()
     problems: list[str] = []
+    fault = None  # the database full or unavailable: a 503 that says so
     if form.validate_on_submit():
         upload = form.file.data
         try:
@@ -117,9 +119,12 @@ def roster_import() -> Page:
         except DBAPIError as exc:
             db.session.rollback()
             problems = [database_problem(exc)]
+            fault = database_fault(exc)
+            if fault is not None:
+                log_database_fault(exc, fault)
         else:
             return saved(f"Roster {str(summary)}.", "admin.roster_import")
-    status = 422 if problems or form.errors else 200
+    status = 503 if fault else 422 if problems or form.errors else 200
     return render_template("admin/roster_import.html", form=form, problems=problems,
                            columns=rosters.ROSTER_COLUMNS), status
 
