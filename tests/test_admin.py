@@ -134,8 +134,15 @@ def test_create_open_and_close_a_cycle(session, admin):
     assert "Cycle 2026 is open; 2 invitations created." in text_of(response)
     assert count(session, Invitation) == 2
 
-    response = admin.post("/admin/cycles/2026/close", follow_redirects=True)
-    assert "Cycle 2026 is closed." in text_of(response)
+    response = admin.post("/admin/cycles/2026/close")  # first: what closing would do
+    assert response.status_code == 200 and "Close cycle 2026?" in text_of(response)
+    assert "2 partners who have not submitted (0 of them started) can no longer answer" \
+        in text_of(response)
+    session.expire_all()
+    assert session.execute(select(Cycle.status)).scalar_one() == CycleStatus.OPEN
+    response = admin.post("/admin/cycles/2026/close", data={"confirm": "yes"},
+                          follow_redirects=True)
+    assert "Cycle 2026 is closed: partners can no longer answer" in text_of(response)
     session.expire_all()
     assert session.execute(select(Cycle.status)).scalar_one() == CycleStatus.CLOSED
     assert admin.post("/admin/cycles/1999/open").status_code == 404

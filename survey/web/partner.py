@@ -133,7 +133,9 @@ def load_survey(token: str) -> Survey:
     if not invitation.member.active:
         abort_with(403, _("This link no longer works: you are not on the partnership's "
                           "roster any more. Ask your board if that is a mistake."))
-    if invitation.cycle.status == CycleStatus.DRAFT:
+    if invitation.cycle.status != CycleStatus.CLOSED and invitation.cycle.not_yet_open(
+            site_today()):
+        # Before the opening date (read in SURVEY_TIMEZONE) the link takes no answers.
         abort_with(403, _("This survey is not open yet. It opens on %(date)s; come back to "
                           "this link then.", date=long_date(invitation.cycle.opens_on)))
     return Survey(token, invitation)
