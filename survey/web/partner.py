@@ -226,11 +226,12 @@ def review(token: str) -> str:
     return render_review(load_survey(token))
 
 
-def render_review(survey: Survey, expired: bool = False) -> str:
+def render_review(survey: Survey, expired: bool = False, refused_empty: bool = False) -> str:
     session = db.session
     answers = answer_service.saved_answers(session, survey.invitation)
     return render_template(
         "partner/review.html", survey=survey, answers=answers, expired=expired,
+        refused_empty=refused_empty,
         comments=answer_service.saved_comments(session, survey.invitation),
         progress=answer_service.progress(survey.questionnaire, answers),
         labels=answer_labels(survey.questionnaire),
@@ -254,6 +255,10 @@ def submit(token: str) -> Response | tuple[str, int]:
     refuse_if_closed(survey)
     if not csrf_valid():
         return render_review(survey, expired=True), 400
+    # A response with no answer at all (no level, don't know or not applicable) is not a
+    # response: it would count in the response rate with nothing behind it (SPEC 6).
+    if not survey.submitted and not answer_service.saved_answers(db.session, survey.invitation):
+        return render_review(survey, refused_empty=True), 422
     db.begin_write()
     require_open(survey)
     answer_service.submit(db.session, survey.invitation)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from survey.config import site_today
 from survey.db import db, writes_late
@@ -137,14 +138,21 @@ def cycle_delete(name: str) -> Page:
     return saved(f"Cycle {name} is deleted.", "admin.cycle_list")
 
 
+# What each reader can do when the server has no email set up (SURVEY_SMTP_URL).
+NO_EMAIL_ADMIN = ("Nothing was sent: email is not set up on this server yet. Download the "
+                  "links CSV below and send them from your own email, or set up email "
+                  "(SURVEY_SMTP_URL, see the README) and send again.")
+NO_EMAIL_LEAD = ("Nothing was sent: email is not set up on this site yet. Ask your "
+                 "administrator to send the reminders, or to set up email.")
+
+
 def send_links(recipients: sending.Recipients) -> None:
     """Email fresh links (invitations, or reminders to those who have not submitted) and
     flash the outcome. The mail goes out with no write lock held (see services/sending),
     so the calling view must be @writes_late."""
     settings = mail.MailSettings.from_config(current_app.config)
     if not settings.smtp_url:
-        flash("SURVEY_SMTP_URL is not set, so no email can be sent. "
-              "Download the links instead.", "error")
+        flash(NO_EMAIL_ADMIN if current_user.is_admin else NO_EMAIL_LEAD, "error")
         return
     try:
         summary = sending.send_batch(db.writing, recipients, settings)
