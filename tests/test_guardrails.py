@@ -35,6 +35,10 @@ def sign_in(client, email: str) -> None:
 
 @pytest.fixture
 def world(session):
+    return build_world(session)
+
+
+def build_world(session):
     """Board 15 with two partnerships of three members; 2025 closed (published), 2026 open
     with one submission, 2027 a draft; an administrator and the board's lead."""
     board = make_board(session, "15", "CareerSource Heartland")

@@ -63,10 +63,11 @@ def suggestions(results: CycleResults, partnership_id: int, lowest: int = 2) -> 
                 lows.append((-low / answered, item.item_code, item, low, answered))
         for _, _, item, low, answered in sorted(lows, key=lambda t: t[:2])[:ITEMS_SUGGESTED]:
             # The item by its number and text, as partners saw it (SPEC 9), never its code.
+            name = results.item_name(item.item_code)
             found.append(Suggestion(item.element_key, (
                 f"{low} of {answered} partners chose \u201c{bottom.label}\u201d or "
-                f"\u201c{results.scale.dont_know_label}\u201d for item "
-                f"{results.item_name(item.item_code)}.")))
+                f"\u201c{results.scale.dont_know_label}\u201d for item {name}"
+                f"{'' if name.endswith(('.', '?', '!')) else '.'}")))
     gaps = [g for g in results.gaps if g.scope == partnership.board_code and g.gap is not None]
     if gaps:
         widest = max(gaps, key=lambda g: abs(g.gap or 0.0))
