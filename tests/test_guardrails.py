@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from survey.models import Cycle, CycleStatus, Invitation, InvitationStatus, Participation
 from survey.services.accounts import create_user
 from survey.services.dashboard_data import choose_cycle, cycle_progress
+from tests.conftest import csrf_token
 from tests.factories import (
     answer,
     make_board,
@@ -20,7 +21,6 @@ from tests.factories import (
     make_member,
     make_partnership,
 )
-from tests.conftest import csrf_token
 from tests.test_admin import text_of
 
 PASSWORD = "correct horse battery"
