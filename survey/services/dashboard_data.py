@@ -416,10 +416,10 @@ def partnership_page(results: CycleResults, partnership_id: int) -> PartnershipP
 
 
 def partner_type_label(comment: Comment) -> str:
-    """The label of a comment's partner type (its only attribution), or "Partner" where
-    too few of its type responded to name it (SPEC 4a rule 3)."""
+    """The label of a comment's partner type (its only attribution), or "Partner type not
+    shown" where too few of its type responded to name it (SPEC 4a rule 3)."""
     if not comment.partner_type:
-        return "Partner"
+        return "Partner type not shown"
     return PARTNER_TYPE_LABELS.get(comment.partner_type, comment.partner_type)
 
 

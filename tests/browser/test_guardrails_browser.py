@@ -89,6 +89,14 @@ def test_an_administrator_is_stopped_before_a_second_open_and_a_close(
     page.goto(f"{live_server}/state")
     assert page.locator("#cycle option[value='2027']").count() == 0
 
+    # Downloads say they are coming; the responses CSV is linked for stewards.
+    assert page.locator("a:has-text('Row-level answers (CSV)')").count() == 1
+    with page.expect_download() as info:
+        page.click("text=Download the state workbook (Excel)")
+        assert "Preparing the file" in page.locator("#state-wait").inner_text()
+    assert info.value.suggested_filename.endswith(".xlsx")
+    checked(page, "state with downloads", width, artifacts)
+
 
 def test_a_board_lead_meets_no_dead_end(live_server, browser_page, world, width, artifacts):
     page = browser_page
