@@ -327,8 +327,8 @@ def state_plan_counts(session: Session, cycle: Cycle,
     for row in plan_rows(session, plan_cycle, None, today):
         by_board[row.board_code][row.status] += 1
         overdue[row.board_code] += row.overdue
-    names = dict(session.execute(select(Board.code, Board.name)
-                                 .where(Board.code.in_(list(by_board)))).tuples())
+    names = {code: name for code, name in session.execute(
+        select(Board.code, Board.name).where(Board.code.in_(list(by_board))))}
     boards = [BoardPlanCount(code, {s.label: by_board[code].get(s.label, 0)
                                     for s in STATUS_ORDER}, overdue[code], names.get(code, ""))
               for code in sorted(by_board)]
