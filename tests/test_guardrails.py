@@ -216,3 +216,42 @@ def test_an_empty_response_cannot_be_submitted_and_dont_know_counts(session, cli
     assert done.status_code == 303
     session.expire_all()
     assert world[2].status == InvitationStatus.SUBMITTED
+
+
+# --- the command line --------------------------------------------------------------------
+
+
+def test_the_cli_asks_for_yes_where_there_is_no_terminal(session, runner, world):
+    result = runner.invoke(args=["cycle", "close", "2026"])
+    assert result.exit_code == 1
+    line = result.output.strip().splitlines()
+    assert len(line) == 1 and line[0].startswith("error: close cycle 2026 needs a confirmation")
+    assert "8 partners who have not submitted" in line[0] and "Pass --yes" in line[0]
+    assert cycle_status(session, "2026") == CycleStatus.OPEN
+
+    result = runner.invoke(args=["cycle", "open", "2027"])
+    assert result.exit_code == 1 and "Cycle 2026 is still open" in result.output
+    assert cycle_status(session, "2027") == CycleStatus.DRAFT
+
+    result = runner.invoke(args=["cycle", "close", "2026", "--yes"])
+    assert result.exit_code == 0 and "cycle 2026 is now closed" in result.output
+    result = runner.invoke(args=["cycle", "open", "2027"])  # no other cycle open: no question
+    assert result.exit_code == 0, result.output
+    assert "open from 2027-01-04 until 2027-03-01 (America/New_York)" in result.output
+
+
+def test_cycle_delete_removes_a_draft_only(session, runner, world):
+    result = runner.invoke(args=["cycle", "delete", "2026", "--yes"])
+    assert result.exit_code == 1
+    assert "error: cycle 2026 was opened, so it cannot be deleted" in result.output
+    assert runner.invoke(args=["cycle", "delete", "2027"]).exit_code == 1  # asks first
+    assert session.execute(select(Cycle.id).where(Cycle.name == "2027")).first()
+    result = runner.invoke(args=["cycle", "delete", "2027", "--yes"])
+    assert result.exit_code == 0 and "cycle 2027 deleted" in result.output
+    session.expire_all()
+    assert not session.execute(select(Cycle.id).where(Cycle.name == "2027")).first()
+    listed = [line.split()[0] for line in runner.invoke(args=["cycle", "list"]).output
+              .splitlines()[1:]]
+    assert listed == ["2025", "2026"]
+    result = runner.invoke(args=["cycle", "delete", "1999", "--yes"])
+    assert result.exit_code == 1 and "no cycle named '1999'" in result.output
