@@ -255,3 +255,18 @@ def test_cycle_delete_removes_a_draft_only(session, runner, world):
     assert listed == ["2025", "2026"]
     result = runner.invoke(args=["cycle", "delete", "1999", "--yes"])
     assert result.exit_code == 1 and "no cycle named '1999'" in result.output
+
+
+def test_an_invitation_sent_before_the_opening_says_when_the_link_works(app, session):
+    from survey.services import mail
+    from survey.services.invitations import IssuedLink
+
+    member = make_member(session, make_partnership(session, make_board(session, "01")))
+    early = make_cycle(session, "2030", opens_on=dt.date(2030, 1, 7),
+                       closes_on=dt.date(2030, 3, 1))
+    invitation, token = make_invitation(session, early, member)
+    settings = mail.MailSettings("", "board@example.org", "http://survey.test")
+    text = mail.compose_invitation(IssuedLink(invitation, token), settings).get_body(
+        ("plain",)).get_content()
+    assert "Your link works from: January 7, 2030" in text
+    assert "Please submit by: March 1, 2030" in text
