@@ -195,6 +195,10 @@ def test_partner_pages(live_server, browser_page, demo, artifacts, runner) -> No
     audit.check("element with an error")
     assert_summary_focused(page, "element", "comment")
 
+    # One answer ("don't know" counts): a response with none cannot be submitted.
+    page.fill("#comment", "")
+    page.locator("label[for$='-dk']").first.click()
+    page.click("button[value=continue]:not([aria-hidden])")
     page.goto(f"{live_server}/s/{token}/review")
     audit.check("review")
     page.click("text=Submit your answers")
