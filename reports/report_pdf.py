@@ -39,9 +39,11 @@ from reports.results import (
     PlanRow,
     ScopeResult,
     Score,
+    two_decimals,
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
+PDF_VARIANT = "pdf/ua-1"
 NEED_ITEMS = 3  # items most in need shown per partnership
 # Method topics of the workbook's About sheet that concern only the workbook.
 _WORKBOOK_ONLY = ("Responses sheet", "Plans sheet", "Row-level answers")
@@ -156,7 +158,9 @@ def build_report(results: CycleResults, generated_on: dt.date | None = None,
     html = render_html(report)
     from weasyprint import HTML  # imported late: it loads Pango
 
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    # PDF/UA-1: tagged (headings, tables with header cells, figures with their alternative
+    # text), with the document's language and title, as agencies must publish (SPEC 12).
+    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(pdf_variant=PDF_VARIANT)
 
 
 def report_data(results: CycleResults, generated_on: dt.date | None = None,
@@ -205,7 +209,7 @@ def fmt_score(score: Score | None) -> str:
         return "–"
     if score.suppressed or score.value is None:
         return "suppressed"
-    return f"{score.value:.2f}"
+    return two_decimals(score.value)
 
 
 def fmt_cell(value: Any) -> str:
@@ -215,12 +219,12 @@ def fmt_cell(value: Any) -> str:
     if isinstance(value, Score):
         return fmt_score(value)
     if isinstance(value, float):
-        return f"{value:.2f}"
+        return two_decimals(value)
     return str(value)
 
 
 def fmt_signed(value: float | None) -> str:
-    return "–" if value is None else f"{value:+.2f}"
+    return "–" if value is None else two_decimals(value, True)
 
 
 def fmt_rate(value: float | None) -> str:
@@ -230,7 +234,8 @@ def fmt_rate(value: float | None) -> str:
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(
         ["html", "xml"], default_for_string=True), trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(score=fmt_score, cell=fmt_cell, signed=fmt_signed, rate=fmt_rate)
+    env.filters.update(score=fmt_score, cell=fmt_cell, signed=fmt_signed, rate=fmt_rate,
+                       two=two_decimals)
     return env
 
 
@@ -241,4 +246,4 @@ def render_html(report: Report) -> str:
     elements: tuple[ElementInfo, ...] = results.elements
     return _environment().get_template("report.html").render(
         report=report, r=results, scale=results.scale, titles=titles, elements=elements,
-        stage_of=results.scale.stage)
+        stage_of=results.scale.stage, numbers=results.item_numbers)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 STATE_SCOPE = "State"
+CENT = Decimal("0.01")
 OVERALL = "overall"
 
 # The partner types of SPEC section 5 and how screens and exports name them.
@@ -23,6 +25,37 @@ PARTNER_TYPE_LABELS: dict[str, str] = {
     "community": "Community organization",
     "other": "Other",
 }
+
+
+def shown_value(value: float) -> float:
+    """The figure people read: the value rounded to two decimals, half up (away from zero).
+
+    Read at 15 significant digits, as Excel's `0.00` format does, so a computed
+    1.7449999999999999 reads 1.75 on every page, chart, PDF and workbook alike (Python's
+    own `f"{v:.2f}"` would print 1.74 for it). Stages and change statuses are taken from
+    this figure (SPEC 4), never from the unrounded one.
+    """
+    return float(Decimal(f"{value:.15g}").quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def two_decimals(value: float, signed: bool = False) -> str:
+    """A score or delta as text, two decimals, exactly as shown_value rounds it."""
+    rounded = shown_value(value) + 0.0  # + 0.0: no "-0.00"
+    return f"{rounded:+.2f}" if signed else f"{rounded:.2f}"
+
+
+def item_numbers(elements: tuple[ElementInfo, ...] | list[ElementInfo],
+                 items: tuple[ItemInfo, ...] | list[ItemInfo]) -> dict[str, str]:
+    """Each item code's number as partners saw it (SPEC 9): element order, then position
+    within the element, both from 1 ("6.2")."""
+    order = [e.key for e in sorted(elements, key=lambda e: e.order)]
+    seen: dict[str, int] = {}
+    numbers = {}
+    for item in items:
+        seen[item.element_key] = seen.get(item.element_key, 0) + 1
+        position = order.index(item.element_key) + 1 if item.element_key in order else 0
+        numbers[item.code] = f"{position}.{seen[item.element_key]}"
+    return numbers
 
 
 @dataclass(frozen=True)
@@ -52,11 +85,26 @@ class ScaleInfo:
         return tuple(level.value for level in self.levels)
 
     def stage(self, score: float | None) -> StageInfo | None:
-        """The highest level whose min_score is at or below the score (None for no score)."""
+        """The highest level whose min_score is at or below the score as shown (rounded to
+        two decimals, half up: a shown 1.75 is Building); None for no score."""
         if score is None:
             return None
-        reached = [level for level in self.levels if level.min_score <= score]
+        figure = shown_value(score)
+        reached = [level for level in self.levels if level.min_score <= figure]
         return reached[-1] if reached else None
+
+    def change_status(self, delta: float, current: float) -> str:
+        """improved / declined when the delta as shown reaches the threshold, else
+        sustained at or above sustained_level (by the stage shown), else no change."""
+        shown_delta = shown_value(delta)
+        threshold = shown_value(self.change_threshold)
+        if shown_delta >= threshold:
+            return "improved"
+        if shown_delta <= -threshold:
+            return "declined"
+        stage = self.stage(current)
+        sustained = stage is not None and stage.value >= self.sustained_level
+        return "sustained" if sustained else "no change"
 
     def level(self, value: int) -> StageInfo:
         """The level with this value (KeyError if there is none)."""
@@ -286,3 +334,14 @@ class CycleResults:
     @property
     def element_titles(self) -> dict[str, str]:
         return {e.key: e.title for e in self.elements}
+
+    @property
+    def item_numbers(self) -> dict[str, str]:
+        """Item code -> its number as partners saw it ("6.2")."""
+        return item_numbers(self.elements, self.items)
+
+    def item_name(self, code: str) -> str:
+        """An item as every output names it: its number and its text (SPEC 9)."""
+        text = next((i.text for i in self.items if i.code == code), "")
+        number = self.item_numbers.get(code)
+        return f"{number} {text}".strip() if number else text or code

@@ -157,14 +157,7 @@ def _overall(scores: dict[str, Score]) -> Score:
 
 
 def _status(delta: float, current: float) -> str:
-    stage = SCALE.stage(current)
-    if delta >= SCALE.change_threshold:
-        return "improved"
-    if delta <= -SCALE.change_threshold:
-        return "declined"
-    if stage is not None and stage.value >= SCALE.sustained_level:
-        return "sustained"
-    return "no change"
+    return SCALE.change_status(delta, current)
 
 
 def _scope(kind: str, key: str, label: str, raw: list[dict[str, float]], **counts) -> ScopeResult:

@@ -426,20 +426,22 @@ def _items(wb: Workbook, results: CycleResults) -> None:
     ws = wb.create_sheet("Items")
     levels = results.scale.levels
     # SPEC 8's columns in its order; the board's name is added last so none of them moves.
-    headers = ["Board code", "Partnership", "Element", "Item", "Text", "n", "Mean",
+    headers = ["Board code", "Partnership", "Element", "Item", "No.", "Text", "n", "Mean",
                "Don't know", "Not applicable", *(level.label for level in levels), "Board"]
     titles = results.element_titles
     minimum = results.scale.min_respondents
     hidden = _Value(SUPPRESSED, muted=True)
     boards = _board_names(results)
+    numbers = results.item_numbers  # "6.2", as partners saw it (SPEC 8, 9)
     rows = [[i.board_code, _Value(i.partnership, wrap=True),
              _Value(titles.get(i.element_key, i.element_key), wrap=True), i.item_code,
-             _Value(i.text, wrap=True), *([hidden] * (4 + len(levels)) if i.suppressed else [
+             numbers.get(i.item_code, ""), _Value(i.text, wrap=True),
+             *([hidden] * (4 + len(levels)) if i.suppressed else [
                  i.n, _score(i.mean_score(minimum), results), i.dont_know, i.not_applicable,
                  *_level_counts(i, levels, minimum)]), boards.get(i.board_code)]
             for i in results.item_results if _in_board(results, i.board_code)]
     # Narrow wrapped text columns: printed fit to width, the figures stay legible.
-    _write_table(ws, headers, rows, widths={1: 26, 2: 22, 4: 50, len(headers) - 1: 24})
+    _write_table(ws, headers, rows, widths={1: 26, 2: 22, 5: 50, len(headers) - 1: 24})
 
 
 def _board_names(results: CycleResults) -> dict[str, str]:
@@ -510,7 +512,7 @@ def _generated_moment(when: dt.datetime) -> dt.datetime:
 RULES: tuple[tuple[str, str], ...] = (
     ("Answers", "Each item is answered with a level from 1 to 4, \"don't know\" or \"not "
      "applicable\". Don't know, not applicable and unanswered items carry no score; they are "
-     "counted and shown (Items sheet)."),
+     "counted and shown beside each item's figures."),
     ("Submitted only", "Only submitted responses count. Drafts count only towards \"in "
      "progress\"."),
     ("Respondent element score", "The mean of one respondent's scored items in an element, "
@@ -522,7 +524,9 @@ RULES: tuple[tuple[str, str], ...] = (
      "not count. The state figure is over all partnerships, not a mean of board means."),
     ("Overall score", "The mean of the six element scores of a scope, defined only when all six "
      "are present."),
-    ("Stage", "The highest level whose minimum score is at or below the score (scale below)."),
+    ("Stage", "The highest level whose minimum score is at or below the score as it is shown, "
+     "rounded to two decimals (half up): a score shown as 1.75 is at the level that starts at "
+     "1.75, whatever its third decimal (scale below)."),
     ("Partner types", "Within a scope, the mean of the element scores of the respondents of "
      "that partner type, pooled over the respondents of partnerships whose score in that "
      "element is published."),
@@ -539,15 +543,16 @@ RULES: tuple[tuple[str, str], ...] = (
      "partner type only where enough of that type did. Until a cycle closes, board leads see "
      "response progress only, and state staff see results marked provisional."),
     ("Change", "For each partnership and element: delta = this cycle minus the most recent "
-     "earlier cycle in which it had a score. Improved when delta is at or above the change "
-     "threshold, declined when at or below minus the threshold; otherwise sustained when the "
-     "stage is at or above the sustained level, else no change. Where the current or previous "
-     "score is suppressed, the figures read \"suppressed\"."),
-    ("Items changed", "Change sheet: yes when the element's items (their codes) differ between "
-     "the two cycles compared, because the questionnaire was revised in between (see the "
-     "questionnaire's CHANGES.md); the delta then compares different questions."),
+     "earlier cycle in which it had a score. Improved when delta, rounded to two decimals, is "
+     "at or above the change threshold, declined when at or below minus the threshold; "
+     "otherwise sustained when the stage is at or above the sustained level, else no change. "
+     "Where the current or previous score is suppressed, the figures read \"suppressed\"."),
+    ("Items changed", "Marked where an element's items differ between the two cycles "
+     "compared, because the questionnaire was revised in between; the delta then compares "
+     "different questions."),
     ("Response rate", "Submitted responses divided by members invited, within the scope."),
-    ("Rounding", "Values are stored unrounded and displayed with two decimals."),
+    ("Rounding", "Values are stored unrounded and displayed with two decimals, rounded half "
+     "up; stages and change statuses are read from the figure as displayed."),
     ("Boards", "Each cycle's figures are reported against the boards as they stood in that "
      "cycle; a partnership's history moves with it when it changes board."),
     ("Row-level answers", "They are not in workbooks. State staff and administrators "

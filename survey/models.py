@@ -162,9 +162,14 @@ class Cycle(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def accepts_answers(self, today: dt.date) -> bool:
-        """True while partners may answer: opened, and not past the closing date (`today`
-        is the date where the boards are: survey.config.site_today())."""
-        return self.status == CycleStatus.OPEN and today <= self.closes_on
+        """True while partners may answer: opened, on or after the opening date and not past
+        the closing date (`today` is the date where the boards are, SURVEY_TIMEZONE:
+        survey.config.site_today())."""
+        return self.status == CycleStatus.OPEN and self.opens_on <= today <= self.closes_on
+
+    def not_yet_open(self, today: dt.date) -> bool:
+        """True before the opening date (or while a draft): links say when to come back."""
+        return self.status == CycleStatus.DRAFT or today < self.opens_on
 
 
 class Participation(Base):

@@ -3,7 +3,8 @@
 Written from SPEC.md alone (it imports nothing from survey/ or reports/) so that an
 acceptance test can compare the Excel rollup with it cell by cell. All arithmetic is
 exact (fractions): a delta of exactly 0.25 is `improved`, a score of exactly 2.5 is at
-stage 3, whatever the float rounding of the product.
+stage 3, whatever the float rounding of the product; stages and statuses are taken
+from the figure rounded to two decimals, half up (SPEC 4: a shown 1.75 is Building).
 
 Section 4a rule 1 (complementary suppression) leaves the order of "suppress further
 parts, smallest first" to the product; this follows the order survey.disclosure
@@ -97,12 +98,19 @@ class Oracle:
 
     # -- figures -------------------------------------------------------------------
 
+    @staticmethod
+    def shown(value: Fraction) -> Fraction:
+        """The value rounded to two decimals, half up (away from zero): the figure read."""
+        cents = abs(value) * 100
+        whole = int(cents) + (1 if cents - int(cents) >= Fraction(1, 2) else 0)
+        return Fraction(whole if value >= 0 else -whole, 100)
+
     def stage(self, value: Fraction | None) -> int | None:
-        """The highest level whose min_score is at or below the value."""
+        """The highest level whose min_score is at or below the value as shown (SPEC 4)."""
         if value is None:
             return None
         reached = [lv["value"] for lv in self.levels
-                   if Fraction(str(lv["min_score"])) <= value]
+                   if Fraction(str(lv["min_score"])) <= self.shown(value)]
         return max(reached) if reached else None
 
     def stage_label(self, value: Fraction | None) -> str | None:
@@ -306,9 +314,9 @@ class Oracle:
         if previous.value is not None:
             delta = current.value - previous.value
             row["delta"] = delta
-            if delta >= self.threshold:
+            if self.shown(delta) >= self.threshold:
                 row["status"] = "improved"
-            elif delta <= -self.threshold:
+            elif self.shown(delta) <= -self.threshold:
                 row["status"] = "declined"
             elif (self.stage(current.value) or 0) >= self.sustained_level:
                 row["status"] = "sustained"

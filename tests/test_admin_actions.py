@@ -48,8 +48,10 @@ def test_closed_cycles_offer_no_sending_and_reopen_is_secondary(client, auth, se
         r"<tr>\s*<td>(\d{4})</td>(.*?)</tr>", body, re.S)}
     assert set(rows) == {"2024", "2026", "2027"}
     assert buttons(rows["2024"]) == [("secondary", "Reopen")]
-    assert buttons(rows["2026"]) == [("", "Close")]  # the main action while open
-    assert buttons(rows["2027"]) == [("", "Open and create invitations")]
+    # Close asks first and is not the page's main button (SPEC 6 guardrails).
+    assert buttons(rows["2026"]) == [("secondary", "Close…")]
+    # A draft never opened can also be deleted (a mistake), after a confirmation.
+    assert buttons(rows["2027"]) == [("", "Open and create invitations"), ("secondary", "Delete")]
     # Sending and links only for the open cycle.
     assert "Invitations for cycle 2026" in body
     assert "Invitations for cycle 2024" not in body

@@ -50,7 +50,7 @@ def post(client: FlaskClient, url: str, data: dict | None = None, **kwargs):
 def test_the_audit_log_shows_who_closed_the_cycle_on_the_web(session, admin):
     make_cycle(session, "2026", status=CycleStatus.OPEN)
     session.commit()
-    assert post(admin, "/admin/cycles/2026/close").status_code == 302
+    assert post(admin, "/admin/cycles/2026/close", {"confirm": "yes"}).status_code == 302
 
     page = admin.get("/admin/audit")
     assert page.status_code == 200
@@ -63,7 +63,7 @@ def test_the_audit_log_shows_who_closed_the_cycle_on_the_web(session, admin):
 def test_the_audit_log_shows_who_closed_the_cycle_from_the_command_line(session, runner):
     make_cycle(session, "2026", status=CycleStatus.OPEN)
     session.commit()
-    assert runner.invoke(args=["cycle", "close", "2026"]).exit_code == 0
+    assert runner.invoke(args=["cycle", "close", "2026", "--yes"]).exit_code == 0
     result = runner.invoke(args=["audit"])
     assert result.exit_code == 0, result.output
     (line,) = [x for x in result.output.splitlines() if "cycle.close" in x]
@@ -81,7 +81,7 @@ def test_cycle_board_partnership_and_member_changes_are_recorded(session, admin)
     steps = [
         ("/admin/cycles", {"name": "2027", "opens_on": "2027-01-04", "closes_on": "2027-03-01"}),
         ("/admin/cycles/2027/open", {}),
-        ("/admin/cycles/2027/close", {}),
+        ("/admin/cycles/2027/close", {"confirm": "yes"}),
         ("/admin/cycles/2027/open", {}),
         ("/admin/boards/03/rename", {"name": "New name"}),
         (f"/admin/partnerships/{partnership.id}", {"name": "Health care", "sector": "Health"}),

@@ -339,8 +339,9 @@ def test_a_lone_labor_member_is_neither_a_cell_nor_a_label(client, auth, session
     comments = text_of(body)[text_of(body).index("Comments"):]
     # Three business members and one Labor: labelling the business comments would leave
     # the Labor member's as the one without a label, so none is labelled.
-    assert "Partner Labor: we are unheard" in comments
-    assert "Partner Business view 2" in comments and "Business / industry" not in comments
+    assert "Partner type not shown Labor: we are unheard" in comments
+    assert "Partner type not shown Business view 2" in comments
+    assert "Business / industry" not in comments
     # listed by text, not by who submitted when
     assert comments.index("Business view 2") < comments.index("Business view 3") < \
         comments.index("Labor: we are unheard")

@@ -94,10 +94,10 @@ def test_create_open_close_through_the_cli(
     result = runner.invoke(args=["cycle", "list"])
     assert "2026" in result.output and "open" in result.output
 
-    result = runner.invoke(args=["cycle", "close", "2026"])
+    result = runner.invoke(args=["cycle", "close", "2026", "--yes"])
     assert result.exit_code == 0, result.output
     assert cycles(session) == [("2026", "closed")]
-    result = runner.invoke(args=["cycle", "close", "2026"])
+    result = runner.invoke(args=["cycle", "close", "2026", "--yes"])
     assert result.exit_code == 0 and "already closed" in result.output
 
 

@@ -206,7 +206,7 @@ def test_partnership_page_shows_items_and_comments_without_names(client, auth, s
     assert html.escape(COMMENT, quote=False) in body  # escaped, not markup
     # one respondent of each type: the comment is not labelled with its partner type
     comments = text[text.index("Comments"):]
-    assert "Partner " + COMMENT in comments
+    assert "Partner type not shown " + COMMENT in comments
     assert "Business / industry" not in comments
     assert SECRET_NAME not in body
     assert SECRET_EMAIL not in body

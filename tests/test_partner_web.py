@@ -368,6 +368,8 @@ def test_submit_records_the_response_and_overview_confirms(app, client, partner)
 
 
 def test_double_submit_keeps_one_response_and_the_first_time(app, client, partner):
+    key = partner.questionnaire.elements[0].key
+    save(client, partner, key, {partner.element_codes(key)[0]: "DK"})
     token = csrf_token(client, f"{partner.url}/review")
     assert client.post(f"{partner.url}/submit", data={"csrf_token": token}).status_code == 303
     first = stored(app, partner.invitation_id)

@@ -95,7 +95,7 @@ def test_lead_writes_a_plan_and_history_keeps_who_and_what(client, auth, session
 
 @pytest.mark.parametrize("fields, message", [
     ({"priority": True, "goal": ""}, "Driven by High-Quality Data: a priority needs a goal."),
-    ({"goal": "x", "due_on": "30/06/2026"}, "enter the due date as a date"),
+    ({"goal": "x", "due_on": "30/06/2026"}, "enter the due date as a day, month and year"),
     ({"goal": "x", "status": "finished"}, "Not a valid choice"),
     ({"goal": "x" * (plans.GOAL_MAX + 1)}, "1000 characters"),
     ({"owner": "Ana"}, "write the goal this entry serves"),
@@ -185,7 +185,8 @@ def test_next_cycle_pages_read_the_last_plan(client, auth, session, world):
     auth.login("state@example.org", PASSWORD)
     state = text_of(client.get("/state?cycle=2026").get_data(as_text=True))
     assert "Action plans of cycle 2025" in state
-    assert "15 1 0 1 0 1" in state  # board, planned, in progress, done, dropped, overdue
+    # board (code and name), planned, in progress, done, dropped, overdue
+    assert "15 CareerSource Heartland 1 0 1 0 1" in state
 
 
 def test_plans_sheet_lists_entries_guarded_against_formulas(session, world):

@@ -329,19 +329,21 @@ class Expected:
         rows = {}
         for key in self.keys:  # every partnership, with or without answers this cycle
             withheld = self.oracle.items_withheld(CURRENT, key)
-            for element in self.elements:
-                for item in element["items"]:
+            for e_number, element in enumerate(self.elements, 1):
+                for i_number, item in enumerate(element["items"], 1):
+                    number = f"{e_number}.{i_number}"  # as partners saw it (SPEC 8, 9)
                     counts = self.oracle.item_counts(CURRENT, key, item["code"])
                     small = 0 < counts["n"] < self.oracle.min_respondents
                     if withheld:
                         rows[(*key, item["code"])] = {
-                            "Element": element["title"], "Text": item["text"],
+                            "Element": element["title"], "No.": number, "Text": item["text"],
                             **dict.fromkeys(("n", "Mean", "Don't know", "Not applicable"),
                                             SUPPRESSED),
                             **{lv["label"]: SUPPRESSED for lv in self.levels}}
                         continue
                     rows[(*key, item["code"])] = {
-                        "Element": element["title"], "Text": item["text"], "n": counts["n"],
+                        "Element": element["title"], "No.": number, "Text": item["text"],
+                        "n": counts["n"],
                         "Mean": SUPPRESSED if small else counts["mean"],
                         "Don't know": counts["dk"], "Not applicable": counts["na"],
                         **{lv["label"]: SUPPRESSED if small else counts["levels"][lv["value"]]

@@ -25,8 +25,9 @@ HEADERS = {
                *ELEMENT_TITLES, "Overall", "Stage"],
     "Partnerships": ["Board code", "Board", "Partnership", "Sector", "Invited", "Responded",
                      "Response rate", *ELEMENT_TITLES, "Overall", "Stage"],
-    "Items": ["Board code", "Partnership", "Element", "Item", "Text", "n", "Mean", "Don't know",
-              "Not applicable", "Exploring", "Building", "Implementing", "Sustaining", "Board"],
+    "Items": ["Board code", "Partnership", "Element", "Item", "No.", "Text", "n", "Mean",
+              "Don't know", "Not applicable", "Exploring", "Building", "Implementing",
+              "Sustaining", "Board"],
     "Partner types": ["Scope", "Partner type", "Respondents", *ELEMENT_TITLES],
     "Change": ["Board code", "Partnership", "Element", "Previous cycle", "Previous", "Current",
                "Delta", "Status", "Board", "Items changed"],
@@ -257,7 +258,8 @@ def test_board_names_beside_codes_in_items_and_change(results):
         assert all(row["Board"] == names[row["Board code"]] for row in rows), sheet
 
 
-IDENTIFIERS = {"Board code", "Scope", "Previous cycle", "Item"}
+# "No." is the item's number as partners saw it ("6.2", "6.10"): text, as a label.
+IDENTIFIERS = {"Board code", "Scope", "Previous cycle", "Item", "No."}
 
 
 def test_numbers_are_numbers_everywhere(results):

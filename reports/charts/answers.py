@@ -27,7 +27,7 @@ from reports.charts.base import (
     _value,
     _wrap,
 )
-from reports.results import STATE_SCOPE, CycleResults, ItemResult
+from reports.results import STATE_SCOPE, CycleResults, ItemResult, two_decimals
 
 # --- level distribution -------------------------------------------------------------
 
@@ -134,7 +134,7 @@ def partner_types(results: CycleResults, scope: str = STATE_SCOPE) -> Chart:
     for t in drawn:
         shown = [s.value for s in t.elements.values() if s.shown]
         parts.append(f"{t.partner_type_label} ({t.respondents} respondents) from "
-                     f"{min(shown):.2f} to {max(shown):.2f}")
+                     f"{two_decimals(min(shown))} to {two_decimals(max(shown))}")
     description = f"Element scores by partner type for {where}: {'; '.join(parts)}."
     if hidden:
         description += (f" Suppressed (fewer than {results.scale.min_respondents} respondents)"
@@ -183,7 +183,7 @@ def industry_gap(results: CycleResults, scope: str = STATE_SCOPE) -> Chart:
     def gap_text(key: str) -> str:
         g = gaps[key]
         if g.gap is not None:
-            return f"{g.gap:+.2f}"
+            return two_decimals(g.gap, True)
         return SUPPRESSED if g.business.suppressed or g.others.suppressed else NO_DATA
 
     rows = tuple((e.title, _fmt(gaps[e.key].business), _fmt(gaps[e.key].others),
@@ -195,7 +195,8 @@ def industry_gap(results: CycleResults, scope: str = STATE_SCOPE) -> Chart:
     if known:
         widest = max(known, key=lambda kv: abs(kv[1]))
         description = (f"Business partners' score minus other partners' score for {where}. "
-                       f"Largest gap: {widest[0]} {widest[1]:+.2f}; business partners score "
+                       f"Largest gap: {widest[0]} {two_decimals(widest[1], True)}; "
+                       f"business partners score "
                        f"higher on {sum(1 for _, v in known if v > 0)} of {len(known)} "
                        "elements.")
     else:
@@ -218,7 +219,7 @@ def industry_gap(results: CycleResults, scope: str = STATE_SCOPE) -> Chart:
             ax.barh(r, g, color=color, height=0.6, hatch=None if g >= 0 else "..",
                     edgecolor="white")
             offset = limit * 0.02
-            ax.text(g + (offset if g >= 0 else -offset), r, f"{g:+.2f}", va="center",
+            ax.text(g + (offset if g >= 0 else -offset), r, two_decimals(g, True), va="center",
                     ha="left" if g >= 0 else "right", fontsize=10)
         ax.axvline(0, color="#333333", linewidth=1)
         ax.set_xlim(-limit, limit)

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from reports import palette
-from reports.results import STATE_SCOPE, CycleResults, ScopeResult, Score
+from reports.results import STATE_SCOPE, CycleResults, ScopeResult, Score, two_decimals
 
 SUPPRESSED = "suppressed"
 NO_DATA = "–"
@@ -92,7 +92,7 @@ def _fmt(score: Score | None) -> str:
         return NO_DATA
     if score.suppressed:
         return SUPPRESSED
-    return f"{score.value:.2f}"
+    return two_decimals(score.value)
 
 
 def _stage_text(scope: ScopeResult) -> str:

@@ -28,7 +28,7 @@ from reports.charts.base import (
     _value,
     _wrap,
 )
-from reports.results import OVERALL, CycleResults, ScopeResult, Score
+from reports.results import OVERALL, CycleResults, ScopeResult, Score, two_decimals
 
 # --- radar --------------------------------------------------------------------------
 
@@ -72,7 +72,7 @@ def radar(results: CycleResults, board_code: str | None = None,
                          "respondents)")
         elif scope.overall.value is not None:
             stage = scope.stage.label if scope.stage else ""
-            parts.append(f"{label}: overall {scope.overall.value:.2f} ({stage})")
+            parts.append(f"{label}: overall {two_decimals(scope.overall.value)} ({stage})")
         else:
             parts.append(f"{label}: overall not defined")
     shown = [(e.title, _value(focus.elements.get(e.key))) for e in elements]
@@ -82,7 +82,8 @@ def radar(results: CycleResults, board_code: str | None = None,
         high = max(shown, key=lambda tv: tv[1])
         low = min(shown, key=lambda tv: tv[1])
         description += (f" Highest for {focus_label if focus is not results.state else 'the state'}"
-                        f": {high[0]} {high[1]:.2f}; lowest: {low[0]} {low[1]:.2f}.")
+                        f": {high[0]} {two_decimals(high[1])}; "
+                        f"lowest: {low[0]} {two_decimals(low[1])}.")
 
     def draw(figure: Figure) -> None:
         ax = figure.add_subplot(projection="polar")
@@ -142,10 +143,10 @@ def _heatmap(results: CycleResults, name: str, title: str,
     if len(ranked) > 1:
         top = max(ranked, key=lambda r: r[1])
         low = min(ranked, key=lambda r: r[1])
-        description += (f" Highest overall: {top[0]} {top[1]:.2f}; lowest: {low[0]} "
-                        f"{low[1]:.2f}.")
+        description += (f" Highest overall: {top[0]} {two_decimals(top[1])}; lowest: {low[0]} "
+                        f"{two_decimals(low[1])}.")
     elif ranked:
-        description += f" Overall: {ranked[0][0]} {ranked[0][1]:.2f}."
+        description += f" Overall: {ranked[0][0]} {two_decimals(ranked[0][1])}."
     if suppressed:
         description += f" {suppressed} suppressed (fewer than " \
                        f"{results.scale.min_respondents} respondents)."
@@ -164,7 +165,7 @@ def _heatmap(results: CycleResults, name: str, title: str,
                         palette.DARK_TEXT
                 else:
                     level = _stage_level(results, score.value)
-                    face, text, hatch = palette.stage_color(level), f"{score.value:.2f}", None
+                    face, text, hatch = palette.stage_color(level), two_decimals(score.value), None
                     color = palette.stage_text_color(level)
                 ax.add_patch(Rectangle((c, r), 1, 1, facecolor=face, edgecolor="white",
                                        linewidth=2, hatch=hatch))
@@ -229,8 +230,8 @@ def sector_comparison(results: CycleResults) -> Chart:
     ranked = [(s.label, s.overall.value) for s in sectors if s.overall.shown]
     description = f"Overall score of {len(sectors)} sectors."
     if ranked:
-        description += (f" Highest: {ranked[0][0]} {ranked[0][1]:.2f}; lowest: "
-                        f"{ranked[-1][0]} {ranked[-1][1]:.2f}.")
+        description += (f" Highest: {ranked[0][0]} {two_decimals(ranked[0][1])}; lowest: "
+                        f"{ranked[-1][0]} {two_decimals(ranked[-1][1])}.")
 
     def draw(figure: Figure) -> None:
         ax = figure.add_subplot()
@@ -239,7 +240,7 @@ def sector_comparison(results: CycleResults) -> Chart:
                 level = _stage_level(results, s.overall.value)
                 ax.barh(r, s.overall.value, color=palette.stage_color(level),
                         edgecolor="#4D4D4D", height=0.65)
-                ax.text(s.overall.value + 0.04, r, f"{s.overall.value:.2f}", va="center")
+                ax.text(s.overall.value + 0.04, r, two_decimals(s.overall.value), va="center")
             else:
                 text = SUPPRESSED if s.overall.suppressed else NO_DATA
                 ax.barh(r, 4, color=palette.SUPPRESSED_COLOR, hatch=palette.SUPPRESSED_HATCH,

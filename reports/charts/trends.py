@@ -21,7 +21,7 @@ from reports.charts.base import (
     _value,
     _wrap,
 )
-from reports.results import OVERALL, STATE_SCOPE, CycleResults, Score
+from reports.results import OVERALL, STATE_SCOPE, CycleResults, Score, two_decimals
 
 
 def _scope_name(results: CycleResults, scope_key: str) -> tuple[str, str]:
@@ -61,11 +61,12 @@ def change(results: CycleResults, scope_key: str | int) -> Chart:
     shown = [(c, s.value) for c, s in overall if s is not None and s.shown]
     if len(shown) >= 2:
         description = (f"Scores of {where} across {len(cycles)} cycles. Overall went from "
-                       f"{shown[0][1]:.2f} in {shown[0][0]} to {shown[-1][1]:.2f} in "
-                       f"{shown[-1][0]} ({shown[-1][1] - shown[0][1]:+.2f}).")
+                       f"{two_decimals(shown[0][1])} in {shown[0][0]} to "
+                       f"{two_decimals(shown[-1][1])} in "
+                       f"{shown[-1][0]} ({two_decimals(shown[-1][1] - shown[0][1], True)}).")
     elif shown:
         description = (f"Scores of {where} across {len(cycles)} cycles; overall "
-                       f"{shown[0][1]:.2f} in {shown[0][0]}, no other cycle to compare.")
+                       f"{two_decimals(shown[0][1])} in {shown[0][0]}, no other cycle to compare.")
     else:
         description = f"Scores of {where} across {len(cycles)} cycles; overall not shown " \
                       "(suppressed or undefined)."

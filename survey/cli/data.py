@@ -7,6 +7,7 @@ each problem to stderr, exits 1 and changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn, TypeVar
@@ -17,9 +18,21 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import DBAPIError
 
 from survey.db import database_problem, db
+from survey.models import Cycle
 from survey.questionnaire import Questionnaire, QuestionnaireError, load_questionnaire
 from survey.services.boards import BOARD_COLUMNS, import_boards
-from survey.services.cycles import close_cycle, create_cycle, get_cycle, list_cycles, open_cycle
+from survey.services.cycles import (
+    Confirmation,
+    close_confirmation,
+    close_cycle,
+    create_cycle,
+    delete_confirmation,
+    delete_cycle,
+    get_cycle,
+    list_cycles,
+    open_confirmation,
+    open_cycle,
+)
 from survey.services.responses_import import (
     RESPONSE_COLUMNS,
     ResponsesPlan,
@@ -33,7 +46,9 @@ T = TypeVar("T")
 P = TypeVar("P")
 
 boards_group = AppGroup("boards", help="Manage boards.")
-cycle_group = AppGroup("cycle", help="Create, open, close and list cycles.")
+cycle_group = AppGroup("cycle", help="Create, open, close, delete and list cycles.")
+YES = click.option("--yes", is_flag=True,
+                   help="Go ahead without asking (needed where there is no terminal).")
 roster_group = AppGroup("roster", help="Import partnership rosters.")
 responses_group = AppGroup("responses", help="Import offline or paper answers.")
 
@@ -132,10 +147,38 @@ def cycle_create(name: str, opens: dt.datetime, closes: dt.datetime) -> None:
                f"content {cycle.content_hash[:19]}")
 
 
+def confirm(confirmation: Confirmation, yes: bool) -> None:
+    """Say what the action would do and ask (SPEC 6 guardrails); with no terminal and no
+    --yes, fail with the consequence in one line and change nothing."""
+    if not confirmation.needed or yes:
+        return
+    what = f"{confirmation.action} cycle {confirmation.cycle}"
+    if not sys.stdin.isatty():
+        fail(f"{what} needs a confirmation: {' '.join(confirmation.consequences)} "
+             f"Pass --yes to go ahead.")
+    for line in confirmation.consequences:
+        click.echo(line, err=True)
+    if not click.confirm(f"{what[0].upper()}{what[1:]}?", default=False, err=True):
+        fail(f"{what}: not confirmed, nothing changed")
+
+
+def read_cycle(name: str) -> Cycle:
+    """A cycle for a confirmation, read outside the write transaction (a prompt must not
+    hold the database's write lock)."""
+    try:
+        return get_cycle(db.session, name)
+    except ImportProblem as exc:
+        fail("; ".join(exc.problems))
+
+
 @cycle_group.command("open")
 @click.argument("name")
-def cycle_open(name: str) -> None:
-    """Open a cycle: snapshot the content in force and invite every roster member."""
+@YES
+def cycle_open(name: str, yes: bool) -> None:
+    """Open a cycle: snapshot the content in force and invite every roster member. While
+    another cycle is open, asks first (or needs --yes)."""
+    confirm(open_confirmation(db.session, read_cycle(name)), yes)
+    db.session.rollback()  # the read transaction ends before the write one begins
     questionnaire = current_questionnaire()
     try:
         with db.writing() as session:
@@ -145,14 +188,18 @@ def cycle_open(name: str) -> None:
         fail("; ".join(exc.problems))
     except DBAPIError as exc:
         fail(database_problem(exc))
-    click.echo(f"cycle {cycle.name} is open until {cycle.closes_on}; {created} new invitations "
+    click.echo(f"cycle {cycle.name} is open from {cycle.opens_on} until {cycle.closes_on} "
+               f"({current_app.config['TIMEZONE']}); {created} new invitations "
                f"(print links with `survey invite --cycle {cycle.name}`)")
 
 
 @cycle_group.command("close")
 @click.argument("name")
-def cycle_close(name: str) -> None:
-    """Close a cycle: partner links stop accepting answers."""
+@YES
+def cycle_close(name: str, yes: bool) -> None:
+    """Close a cycle: partner links stop accepting answers. Asks first (or needs --yes)."""
+    confirm(close_confirmation(db.session, read_cycle(name)), yes)
+    db.session.rollback()
     try:
         with db.writing() as session:
             cycle = get_cycle(session, name)
@@ -162,6 +209,26 @@ def cycle_close(name: str) -> None:
     except DBAPIError as exc:
         fail(database_problem(exc))
     click.echo(f"cycle {cycle.name} {'is now closed' if closed else 'was already closed'}")
+
+
+@cycle_group.command("delete")
+@click.argument("name")
+@YES
+def cycle_delete(name: str, yes: bool) -> None:
+    """Delete a cycle that was never opened and holds no answers. Asks first (or --yes)."""
+    confirmation = delete_confirmation(db.session, read_cycle(name))
+    if confirmation.problem:
+        fail(confirmation.problem)
+    confirm(confirmation, yes)
+    db.session.rollback()
+    try:
+        with db.writing() as session:
+            delete_cycle(session, get_cycle(session, name))
+    except ImportProblem as exc:
+        fail("; ".join(exc.problems))
+    except DBAPIError as exc:
+        fail(database_problem(exc))
+    click.echo(f"cycle {name} deleted")
 
 
 @cycle_group.command("list")

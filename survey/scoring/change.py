@@ -9,20 +9,11 @@ from survey.questionnaire import Questionnaire
 from survey.scoring.partnerships import PartnershipScores, ScoredCycle
 from survey.scoring.scopes import build_scopes, partnership_shown
 
-# Deltas such as 2.75 - 2.5 are not exact in floating point; a delta of exactly the
-# change threshold must count as a change.
-EPSILON = 1e-9
-
 
 def change_status(delta: float, current: float, scale: ScaleInfo) -> str:
-    """improved / declined past the threshold, else sustained at a high stage, else no change."""
-    if delta >= scale.change_threshold - EPSILON:
-        return "improved"
-    if delta <= -scale.change_threshold + EPSILON:
-        return "declined"
-    stage = scale.stage(current)
-    sustained = stage is not None and stage.value >= scale.sustained_level
-    return "sustained" if sustained else "no change"
+    """improved / declined past the threshold, else sustained at a high stage, else no change
+    (the delta and the stage as shown, two decimals: ScaleInfo.change_status)."""
+    return scale.change_status(delta, current)
 
 
 def item_codes(questionnaire: Questionnaire) -> dict[str, frozenset[str]]:

@@ -5,13 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
 from survey.db import gate_cycle
-from survey.models import Answer, Cycle, CycleStatus, Invitation, InvitationStatus, utcnow
+from survey.models import (
+    Answer,
+    Cycle,
+    CycleStatus,
+    Invitation,
+    InvitationStatus,
+    InvitationToken,
+    Member,
+    Participation,
+    PlanEntry,
+    utcnow,
+)
 from survey.services import audit
 from survey.services.invitations import create_missing_invitations
 from survey.services.tabular import ImportProblem
@@ -32,6 +43,13 @@ class CycleSummary:
     closes_on: dt.date
     invited: int
     submitted: int
+    opened: bool = False  # opened at least once
+    answered: bool = False  # holds at least one answer
+
+    @property
+    def deletable(self) -> bool:
+        """Never opened and no answers: a mistaken draft, `survey cycle delete` removes it."""
+        return self.status == CycleStatus.DRAFT and not self.opened and not self.answered
 
 
 def get_cycle(session: Session, name: str) -> Cycle:
@@ -131,7 +149,151 @@ def list_cycles(session: Session) -> list[CycleSummary]:
         .group_by(Cycle.id)
         .order_by(Cycle.opens_on, Cycle.name)
     )
+    # Only drafts can be deleted, so only theirs are looked at (an open state's answers
+    # are millions of rows).
+    answered = set(session.execute(
+        select(Invitation.cycle_id).join(Cycle, Cycle.id == Invitation.cycle_id)
+        .where(Cycle.status == CycleStatus.DRAFT,
+               select(Answer.id).where(Answer.invitation_id == Invitation.id).exists())
+        .distinct()).scalars())
     return [
-        CycleSummary(c.name, c.status, c.opens_on, c.closes_on, int(invited), int(done))
+        CycleSummary(c.name, c.status, c.opens_on, c.closes_on, int(invited), int(done),
+                     opened=c.opened_at is not None, answered=c.id in answered)
         for c, invited, done in session.execute(query)
     ]
+
+
+# --- guardrails (SPEC 6): what opening, closing or deleting would do, before it is done ---
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What an action on a cycle would do, in sentences for the person about to do it.
+
+    `consequences` empty: nothing to confirm (opening the only open cycle). The CLI asks
+    for --yes where there is no terminal; the web shows a page with the consequences
+    and a button that repeats the action with `confirm=yes`.
+    """
+
+    action: str  # "open", "close" or "delete"
+    cycle: str
+    consequences: tuple[str, ...]
+    problem: str | None = None  # the action cannot be done at all (delete an opened cycle)
+
+    @property
+    def needed(self) -> bool:
+        return bool(self.consequences)
+
+
+@dataclass(frozen=True)
+class CycleCounts:
+    """Invitations of one cycle by status, and the boards whose partnerships take part."""
+
+    invited: int
+    submitted: int
+    in_progress: int
+    boards: int
+
+    @property
+    def not_submitted(self) -> int:
+        return self.invited - self.submitted
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def cycle_counts(session: Session, cycle: Cycle) -> CycleCounts:
+    """How many were invited, submitted and in progress, and how many boards take part."""
+    def status_is(status: str) -> Any:
+        return func.coalesce(func.sum(case((Invitation.status == status, 1), else_=0)), 0)
+
+    invited, submitted, in_progress = session.execute(
+        select(func.count(Invitation.id), status_is(InvitationStatus.SUBMITTED),
+               status_is(InvitationStatus.IN_PROGRESS))
+        .where(Invitation.cycle_id == cycle.id)).one()
+    boards = session.execute(
+        select(func.count(func.distinct(Participation.board_code)))
+        .join(Invitation, Invitation.participation_id == Participation.id)
+        .where(Participation.cycle_id == cycle.id)).scalar_one()
+    return CycleCounts(int(invited), int(submitted), int(in_progress), int(boards))
+
+
+def invitable_members(session: Session) -> int:
+    """Members on a roster who would be invited when a cycle opens."""
+    return int(session.execute(select(func.count(Member.id)).where(Member.active)).scalar_one())
+
+
+def open_confirmation(session: Session, cycle: Cycle) -> Confirmation:
+    """Opening while another cycle is open needs a confirmation that says what follows."""
+    others = session.execute(
+        select(Cycle).where(Cycle.status == CycleStatus.OPEN, Cycle.id != cycle.id)
+        .order_by(Cycle.opens_on)).scalars().all()
+    if cycle.status == CycleStatus.OPEN or not others:
+        return Confirmation("open", cycle.name, ())
+    lines = []
+    for other in others:
+        counts = cycle_counts(session, other)
+        lines.append(
+            f"Cycle {other.name} is still open until {other.closes_on.isoformat()}: "
+            f"{_plural(counts.not_submitted, 'partner')} there "
+            f"{'has' if counts.not_submitted == 1 else 'have'} not submitted yet. "
+            f"Both cycles would take answers at once, and partners would get two links.")
+    members = invitable_members(session)
+    lines.append(
+        f"Opening cycle {cycle.name} invites {_plural(members, 'roster member')}; their links "
+        f"take answers from {cycle.opens_on.isoformat()} to {cycle.closes_on.isoformat()}. "
+        f"Close cycle {others[-1].name} first if it is finished.")
+    return Confirmation("open", cycle.name, tuple(lines))
+
+
+def close_confirmation(session: Session, cycle: Cycle) -> Confirmation:
+    """Closing always needs a confirmation: who can no longer answer, who will see results."""
+    if cycle.status != CycleStatus.OPEN:
+        return Confirmation("close", cycle.name, ())
+    counts = cycle_counts(session, cycle)
+    lines = [f"{_plural(counts.not_submitted, 'partner')} who "
+             f"{'has' if counts.not_submitted == 1 else 'have'} not submitted "
+             f"({counts.in_progress:,} of them started) can no longer answer; "
+             f"{counts.submitted:,} of {counts.invited:,} submitted."]
+    if cycle.published_at is None:
+        lines.append(f"The leads of {_plural(counts.boards, 'board')} will see the cycle's "
+                     f"results from now on, and partners their partnership's results.")
+    else:
+        lines.append("Board leads go on seeing the results published earlier; answers "
+                     "given since are not published by closing.")
+    return Confirmation("close", cycle.name, tuple(lines))
+
+
+def delete_confirmation(session: Session, cycle: Cycle) -> Confirmation:
+    """Only a cycle that was never opened and holds no answers can be deleted."""
+    if cycle.opened_at is not None or cycle.status != CycleStatus.DRAFT:
+        return Confirmation("delete", cycle.name, (), problem=(
+            f"cycle {cycle.name} was opened, so it cannot be deleted: its invitations and "
+            f"answers are part of the record (close it instead)"))
+    if has_answers(session, cycle):
+        return Confirmation("delete", cycle.name, (), problem=(
+            f"cycle {cycle.name} holds imported answers, so it cannot be deleted"))
+    if session.execute(select(PlanEntry.id).where(PlanEntry.cycle_id == cycle.id)
+                       .limit(1)).first():
+        return Confirmation("delete", cycle.name, (), problem=(
+            f"cycle {cycle.name} has action plans, so it cannot be deleted"))
+    return Confirmation("delete", cycle.name, (
+        f"Cycle {cycle.name} ({cycle.opens_on.isoformat()} to {cycle.closes_on.isoformat()}) "
+        f"was never opened and holds no answers; deleting it removes it from every cycle "
+        f"list. This cannot be undone.",))
+
+
+def delete_cycle(session: Session, cycle: Cycle) -> None:
+    """Delete a cycle that was never opened and holds no answers (ImportProblem otherwise)."""
+    problem = delete_confirmation(session, cycle).problem
+    if problem:
+        raise ImportProblem([problem])
+    invitations = select(Invitation.id).where(Invitation.cycle_id == cycle.id)
+    session.execute(delete(InvitationToken).where(InvitationToken.invitation_id.in_(invitations)))
+    session.execute(delete(Invitation).where(Invitation.cycle_id == cycle.id))
+    session.execute(delete(Participation).where(Participation.cycle_id == cycle.id))
+    name = cycle.name
+    session.delete(cycle)
+    session.flush()
+    audit.record(session, "cycle.delete", f"cycle {name}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from reports.results import (
@@ -28,7 +28,16 @@ from reports.results import (
     Score,
     StageInfo,
 )
-from survey.models import PARTNER_TYPE_LABELS, Board, Cycle, CycleStatus, Participation, Partnership
+from survey.models import (
+    PARTNER_TYPE_LABELS,
+    Board,
+    Cycle,
+    CycleStatus,
+    Invitation,
+    InvitationStatus,
+    Participation,
+    Partnership,
+)
 from survey.services import focus
 
 STATUSES = ("improved", "declined", "sustained", "no change")
@@ -100,6 +109,13 @@ def default_cycle(cycles: list[Cycle]) -> Cycle | None:
     return cycles[0] if cycles else None
 
 
+def default_published_cycle(cycles: list[Cycle]) -> Cycle | None:
+    """A board lead's default: the latest published cycle (its results are what a lead
+    can read), else the open one (its progress), else default_cycle."""
+    published = next((c for c in cycles if c.published_at is not None), None)
+    return published or default_cycle(cycles)
+
+
 @dataclass(frozen=True)
 class CycleChoice:
     """The cycles a selector lists and the one chosen (None: no cycles, or unknown name)."""
@@ -108,14 +124,51 @@ class CycleChoice:
     current: Cycle | None
     unknown: bool = False
 
+    @property
+    def open_elsewhere(self) -> Cycle | None:
+        """An open cycle other than the one shown: its progress goes beside the results."""
+        return next((c for c in self.cycles
+                     if c.status == CycleStatus.OPEN and c is not self.current), None)
 
-def choose_cycle(session: Session, name: str | None) -> CycleChoice:
-    """The cycle named in `?cycle=`, or the default one when no name was given."""
+
+def choose_cycle(session: Session, name: str | None, published_first: bool = False
+                 ) -> CycleChoice:
+    """The cycle named in `?cycle=`, or the default one when no name was given (for a
+    board lead, `published_first`: the latest published cycle, SPEC 6 guardrails)."""
     cycles = list_cycles(session)
     if not name:
-        return CycleChoice(cycles, default_cycle(cycles))
+        pick = default_published_cycle if published_first else default_cycle
+        return CycleChoice(cycles, pick(cycles))
     chosen = next((c for c in cycles if c.name == name), None)
     return CycleChoice(cycles, chosen, unknown=chosen is None)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Invited, in progress and submitted in one cycle, for one board or all."""
+
+    invited: int
+    in_progress: int
+    submitted: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.submitted / self.invited if self.invited else None
+
+
+def cycle_progress(session: Session, cycle: Cycle, board_code: str | None = None) -> Progress:
+    """How far a cycle's responses have come (counts only: no figures, SPEC 4a rule 4)."""
+    def status_is(status: str) -> Any:
+        return func.coalesce(func.sum(case((Invitation.status == status, 1), else_=0)), 0)
+
+    query = (select(func.count(Invitation.id), status_is(InvitationStatus.IN_PROGRESS),
+                    status_is(InvitationStatus.SUBMITTED))
+             .join(Participation, Invitation.participation_id == Participation.id)
+             .where(Invitation.cycle_id == cycle.id))
+    if board_code is not None:
+        query = query.where(Participation.board_code == board_code)
+    invited, in_progress, submitted = session.execute(query).one()
+    return Progress(int(invited), int(in_progress), int(submitted))
 
 
 # --- boards and partnerships ------------------------------------------------------------
@@ -363,10 +416,10 @@ def partnership_page(results: CycleResults, partnership_id: int) -> PartnershipP
 
 
 def partner_type_label(comment: Comment) -> str:
-    """The label of a comment's partner type (its only attribution), or "Partner" where
-    too few of its type responded to name it (SPEC 4a rule 3)."""
+    """The label of a comment's partner type (its only attribution), or "Partner type not
+    shown" where too few of its type responded to name it (SPEC 4a rule 3)."""
     if not comment.partner_type:
-        return "Partner"
+        return "Partner type not shown"
     return PARTNER_TYPE_LABELS.get(comment.partner_type, comment.partner_type)
 
 

@@ -61,14 +61,7 @@ class Focus:
 
 def item_labels(results: CycleResults) -> dict[str, str]:
     """Each item code's number as the partner pages show it: "element.item", from 1."""
-    elements = [e.key for e in sorted(results.elements, key=lambda e: e.order)]
-    seen: dict[str, int] = {}
-    labels = {}
-    for item in results.items:
-        seen[item.element_key] = seen.get(item.element_key, 0) + 1
-        position = elements.index(item.element_key) + 1 if item.element_key in elements else 0
-        labels[item.code] = f"{position}.{seen[item.element_key]}"
-    return labels
+    return results.item_numbers
 
 
 def weakest_elements(results: CycleResults, scope: ScopeResult) -> list[WeakElement]:

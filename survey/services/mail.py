@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from survey.config import site_today
 from survey.i18n import email_language, long_date
 from survey.models import Cycle, Invitation, InvitationStatus
 from survey.services.invitations import (
@@ -192,6 +193,8 @@ def compose_invitation(
         since_last = "" if reminder else _since_last(invitation)
         facts = [(_("Partnership"), partnership), (_("Board"), board),
                  (_("Cycle"), cycle.name), (_("Please submit by"), deadline)]
+        if cycle.opens_on > site_today():  # sent early: say when the link starts to work
+            facts.insert(3, (_("Your link works from"), long_date(cycle.opens_on, language)))
         keep = _("You can stop at any time and come back to the same link; your answers are "
                  "saved on every page.")
         personal = _("Your personal link (do not share it):")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from reports.results import OVERALL, CycleResults
+from reports.results import OVERALL, CycleResults, two_decimals
 from survey import disclosure
 from survey.models import Cycle
 from survey.questionnaire import Questionnaire
@@ -31,7 +31,7 @@ class Suggestion:
     """Why an element might be a priority, in one sentence."""
 
     element_key: str
-    reason: str
+    reason: str  # follows the element's title: "<title>: <reason>"
 
 
 def suggestions(results: CycleResults, partnership_id: int, lowest: int = 2) -> list[Suggestion]:
@@ -44,15 +44,14 @@ def suggestions(results: CycleResults, partnership_id: int, lowest: int = 2) -> 
                        None)
     if partnership is None:
         return []
-    titles = results.element_titles
     found: list[Suggestion] = []
     minimum = results.scale.min_respondents
     if partnership.responded >= minimum:
         shown = sorted(((s.value, key) for key, s in partnership.elements.items() if s.shown))
         for value, key in shown[:lowest]:
             stage = results.scale.stage(value)
-            found.append(Suggestion(key, f"{titles[key]} is among the lowest elements: "
-                                         f"{value:.2f}{f' ({stage.label})' if stage else ''}."))
+            found.append(Suggestion(key, f"among the lowest elements, at {two_decimals(value)}"
+                                         f"{f' ({stage.label})' if stage else ''}."))
         bottom = results.scale.levels[0]
         lows = []
         for item in results.item_results:
@@ -63,17 +62,20 @@ def suggestions(results: CycleResults, partnership_id: int, lowest: int = 2) -> 
             if answered and low / answered >= LOW_SHARE:
                 lows.append((-low / answered, item.item_code, item, low, answered))
         for _, _, item, low, answered in sorted(lows, key=lambda t: t[:2])[:ITEMS_SUGGESTED]:
+            # The item by its number and text, as partners saw it (SPEC 9), never its code.
+            name = results.item_name(item.item_code)
             found.append(Suggestion(item.element_key, (
-                f"{item.item_code}: {low} of {answered} partners chose "
-                f"\u201c{bottom.label}\u201d or \u201c{results.scale.dont_know_label}\u201d.")))
+                f"{low} of {answered} partners chose \u201c{bottom.label}\u201d or "
+                f"\u201c{results.scale.dont_know_label}\u201d for item {name}"
+                f"{'' if name.endswith(('.', '?', '!')) else '.'}")))
     gaps = [g for g in results.gaps if g.scope == partnership.board_code and g.gap is not None]
     if gaps:
         widest = max(gaps, key=lambda g: abs(g.gap or 0.0))
         side = "lower" if (widest.gap or 0.0) < 0 else "higher"
+        board = partnership.board_name or f"board {partnership.board_code}"
         found.append(Suggestion(widest.element_key, (
-            f"{titles[widest.element_key]} has the widest industry gap in board "
-            f"{partnership.board_code}: business partners rate it {abs(widest.gap or 0):.2f} "
-            f"{side} than the other partners.")))
+            f"the widest industry gap in {board}: business partners rate it "
+            f"{two_decimals(abs(widest.gap or 0))} {side} than the other partners.")))
     return found
 
 
@@ -159,10 +161,10 @@ def _since_last_words(fact: SinceLast) -> str:
         labels = fact.stage_labels.get(current_language()) or fact.stage_labels.get("en", {})
         stage = f" ({labels[fact.stage]})" if fact.stage in labels else ""
         parts.append(_("In cycle %(cycle)s the partnership's overall score was %(score)s",
-                       cycle=fact.cycle, score=f"{fact.overall:.2f}") + stage)
+                       cycle=fact.cycle, score=two_decimals(fact.overall)) + stage)
         if fact.delta is not None:
             parts[-1] += _(", %(delta)s since cycle %(previous)s (%(status)s)",
-                           delta=f"{fact.delta:+.2f}", previous=fact.previous_cycle,
+                           delta=two_decimals(fact.delta, True), previous=fact.previous_cycle,
                            status=translate(fact.status) if fact.status else "")
         parts[-1] += "."
     if fact.priorities:

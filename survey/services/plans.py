@@ -304,6 +304,7 @@ class BoardPlanCount:
     board_code: str
     counts: dict[str, int]
     overdue: int
+    board_name: str = ""  # the board's name now, so the table does not read "15" alone
 
     @property
     def total(self) -> int:
@@ -327,8 +328,10 @@ def state_plan_counts(session: Session, cycle: Cycle,
     for row in plan_rows(session, plan_cycle, None, today):
         by_board[row.board_code][row.status] += 1
         overdue[row.board_code] += row.overdue
+    names = {code: name for code, name in session.execute(
+        select(Board.code, Board.name).where(Board.code.in_(list(by_board))))}
     boards = [BoardPlanCount(code, {s.label: by_board[code].get(s.label, 0)
-                                    for s in STATUS_ORDER}, overdue[code])
+                                    for s in STATUS_ORDER}, overdue[code], names.get(code, ""))
               for code in sorted(by_board)]
     return StatePlans(plan_cycle.name, boards)
 

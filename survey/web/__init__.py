@@ -20,3 +20,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(partner_results.bp)  # /s/<token>/results
     app.register_blueprint(plans.bp)  # /partnerships/<id>/plan
     app.register_blueprint(reports.bp)  # /reports/<cycle>.pdf, /reports/<cycle>/<code>.pdf
+    register_filters(app)
+
+
+def register_filters(app: Flask) -> None:
+    """Template filters every page shares: `score` prints a figure as people read it (two
+    decimals, half up, the same rounding its stage colour is taken from, SPEC 4)."""
+    from reports.results import two_decimals
+
+    app.jinja_env.filters["score2"] = two_decimals

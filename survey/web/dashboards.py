@@ -25,8 +25,10 @@ bp = Blueprint("dashboards", __name__)
 
 
 def selected_cycle() -> CycleChoice:
-    """The cycle named in ?cycle= (404 when unknown), else the open or latest one."""
-    choice = dashboard_data.choose_cycle(db.session, request.args.get("cycle", "").strip())
+    """The cycle named in ?cycle= (404 when unknown), else the open or latest one; for a
+    board lead the latest published one, with the open cycle's progress beside it."""
+    choice = dashboard_data.choose_cycle(db.session, request.args.get("cycle", "").strip(),
+                                         published_first=not current_user.sees_all_boards)
     if choice.unknown:
         abort(404)
     return choice
@@ -82,8 +84,11 @@ def board(code: str) -> str:
         results = disclosure.for_viewer(results, choice.current, viewer())
         page = dashboard_data.board_page(results, code, name)
         links = chart_links(choice.current.name, "boards", code, page.charts)
+    elsewhere = choice.open_elsewhere
     return render_template(
         "dashboards/board.html", choice=choice, page=page, links=links, code=code, name=name,
+        open_progress=dashboard_data.cycle_progress(db.session, elsewhere, code)
+        if elsewhere else None,
         roster_url=f"{request.script_root}/admin/boards/{quote(code)}/roster",
         board_plans=plans.board_plans(db.session, choice.current, code) if choice.current else None,
     )

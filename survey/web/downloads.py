@@ -29,6 +29,7 @@ from survey.models import Cycle, Role
 from survey.services import audit, dashboard_data
 from survey.web import chart_cache
 from survey.web.access import require_board, staff_required
+from survey.web.not_yet import not_published_yet
 
 bp = Blueprint("downloads", __name__)
 
@@ -63,9 +64,10 @@ def cycle_or_404(name: str) -> Cycle:
 
 
 def published_or_404(cycle: Cycle) -> None:
-    """404 for a board lead while the cycle's results are not published."""
+    """404 for a board lead while the cycle's results are not published (a page that
+    says when they will be)."""
     if disclosure.withheld(cycle, disclosure.Viewer.of(current_user)):
-        abort(404)
+        not_published_yet(cycle)
 
 
 def board_or_404(code: str) -> None:

@@ -14,8 +14,11 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def index() -> Response | str:
-    """Staff go to their dashboard; everyone else sees what this site is."""
+    """Staff go to their own home (administrators to administration, state staff to the
+    state, leads to their board); everyone else sees what this site is."""
     if current_user.is_authenticated:
+        if current_user.is_admin:
+            return redirect(url_for("admin.index"))
         if current_user.sees_all_boards:
             return redirect(url_for("dashboards.state"))
         return redirect(url_for("dashboards.board", code=current_user.board_code))

@@ -133,7 +133,9 @@ def load_survey(token: str) -> Survey:
     if not invitation.member.active:
         abort_with(403, _("This link no longer works: you are not on the partnership's "
                           "roster any more. Ask your board if that is a mistake."))
-    if invitation.cycle.status == CycleStatus.DRAFT:
+    if invitation.cycle.status != CycleStatus.CLOSED and invitation.cycle.not_yet_open(
+            site_today()):
+        # Before the opening date (read in SURVEY_TIMEZONE) the link takes no answers.
         abort_with(403, _("This survey is not open yet. It opens on %(date)s; come back to "
                           "this link then.", date=long_date(invitation.cycle.opens_on)))
     return Survey(token, invitation)
@@ -224,11 +226,12 @@ def review(token: str) -> str:
     return render_review(load_survey(token))
 
 
-def render_review(survey: Survey, expired: bool = False) -> str:
+def render_review(survey: Survey, expired: bool = False, refused_empty: bool = False) -> str:
     session = db.session
     answers = answer_service.saved_answers(session, survey.invitation)
     return render_template(
         "partner/review.html", survey=survey, answers=answers, expired=expired,
+        refused_empty=refused_empty,
         comments=answer_service.saved_comments(session, survey.invitation),
         progress=answer_service.progress(survey.questionnaire, answers),
         labels=answer_labels(survey.questionnaire),
@@ -252,6 +255,10 @@ def submit(token: str) -> Response | tuple[str, int]:
     refuse_if_closed(survey)
     if not csrf_valid():
         return render_review(survey, expired=True), 400
+    # A response with no answer at all (no level, don't know or not applicable) is not a
+    # response: it would count in the response rate with nothing behind it (SPEC 6).
+    if not survey.submitted and not answer_service.saved_answers(db.session, survey.invitation):
+        return render_review(survey, refused_empty=True), 422
     db.begin_write()
     require_open(survey)
     answer_service.submit(db.session, survey.invitation)

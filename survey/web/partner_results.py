@@ -11,10 +11,11 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
-from survey import abort_with, disclosure
+from survey import disclosure
 from survey.db import db
 from survey.services import dashboard_data, plans
 from survey.web import chart_cache
+from survey.web.not_yet import not_published_yet
 from survey.web.partner import load_survey, long_date
 
 bp = Blueprint("partner_results", __name__, url_prefix="/s")
@@ -26,8 +27,8 @@ def results(token: str) -> str:
     survey = load_survey(token)
     cycle = survey.cycle
     if not plans.is_published(cycle):
-        abort_with(404, _("Your partnership's results appear here once the cycle closes on "
-                          "%(date)s.", date=long_date(cycle.closes_on)))
+        not_published_yet(cycle, _("Your partnership's results appear here once the cycle "
+                                   "closes on %(date)s.", date=long_date(cycle.closes_on)))
     participation = survey.participation
     figures = disclosure.for_viewer(
         chart_cache.results_for(db.session, cycle, participation.board_code), cycle,

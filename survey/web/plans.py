@@ -82,7 +82,8 @@ def error_summary(form: Form, titles: dict[str, str]) -> list[tuple[str, str]]:
         for name in plans.FIELDS:
             field = form[key][name]
             if field.errors and name == "due_on":
-                field.errors = [f"{title}: enter the due date as a date, e.g. 2026-06-30."]
+                field.errors = [f"{title}: enter the due date as a day, month and year "
+                                "(in the order the field shows)."]
             summary += [(field.id, message if message.startswith(title) else
                          f"{title}: {message}") for message in field.errors]
     return summary

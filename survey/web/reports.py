@@ -20,6 +20,7 @@ from survey.services import plans
 from survey.web import chart_cache
 from survey.web.access import staff_required
 from survey.web.downloads import attachment, audited, board_or_404, cycle_or_404
+from survey.web.not_yet import not_published_yet
 
 bp = Blueprint("reports", __name__)
 PDF_MIMETYPE = "application/pdf"
@@ -64,7 +65,7 @@ def board_report(cycle: str, code: str) -> Response:
     board_or_404(code)
     found = cycle_or_404(cycle)
     if disclosure.withheld(found, disclosure.Viewer.of(current_user)):
-        abort(404)
+        not_published_yet(found)
     results = chart_cache.results_for(db.session, found, code)
     if not any(p.board_code == code for p in results.partnerships):
         abort(404)

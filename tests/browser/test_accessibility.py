@@ -195,6 +195,10 @@ def test_partner_pages(live_server, browser_page, demo, artifacts, runner) -> No
     audit.check("element with an error")
     assert_summary_focused(page, "element", "comment")
 
+    # One answer ("don't know" counts): a response with none cannot be submitted.
+    page.fill("#comment", "")
+    page.locator("label[for$='-dk']").first.click()
+    page.click("button[value=continue]:not([aria-hidden])")
     page.goto(f"{live_server}/s/{token}/review")
     audit.check("review")
     page.click("text=Submit your answers")
@@ -207,7 +211,7 @@ def test_partner_pages(live_server, browser_page, demo, artifacts, runner) -> No
 
     # Once the cycle closes: the overview and an element of a submitted and of an unsent
     # response read as closed (disabled answers must stay legible).
-    result = runner.invoke(args=["cycle", "close", "2026"])
+    result = runner.invoke(args=["cycle", "close", "2026", "--yes"])
     assert result.exit_code == 0, result.output
     audit = Auditor(page, artifacts)  # the same pages as above, so the same titles
     audit.visit(f"{live_server}/s/{token}", "overview, cycle closed")

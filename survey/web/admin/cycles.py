@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from survey.config import site_today
 from survey.db import db, writes_late
 from survey.models import Cycle, CycleStatus
 from survey.questionnaire import QuestionnaireError, load_questionnaire
@@ -44,7 +46,7 @@ def render_cycles(form: CycleForm | None = None, status: int = 200) -> tuple[str
     return render_template(
         "admin/cycles.html", cycles=all_cycles, inviting=inviting,
         form=form or CycleForm(formdata=None), send_form=send_form, links_form=links_form,
-        smtp_configured=bool(current_app.config.get("SMTP_URL")),
+        smtp_configured=bool(current_app.config.get("SMTP_URL")), today=site_today(),
     ), status
 
 
@@ -72,29 +74,76 @@ def cycle_create() -> Page:
                   "admin.cycle_list")
 
 
+def confirmed() -> bool:
+    """True when the form repeats the action from its confirmation page."""
+    return request.form.get("confirm") == "yes"
+
+
+def render_confirmation(confirmation: cycles.Confirmation, endpoint: str) -> tuple[str, int]:
+    """The page that says what the action would do, with the button that does it."""
+    return render_template("admin/cycle_confirm.html", confirmation=confirmation,
+                           action_url=url_for(endpoint, name=confirmation.cycle)), 200
+
+
 @bp.post("/cycles/<name>/open")
 @admin_required
 def cycle_open(name: str) -> Page:
-    """Open a cycle: snapshot the content and create every member's invitation."""
+    """Open a cycle: snapshot the content and create every member's invitation; while
+    another cycle is open, first a page that says what opening this one would do."""
     cycle = get_or_404(Cycle, name=name)
+    confirmation = cycles.open_confirmation(db.session, cycle)
+    if confirmation.needed and not confirmed():
+        return render_confirmation(confirmation, "admin.cycle_open")
     try:
         created = cycles.open_cycle(db.session, cycle, _questionnaire())
     except ImportProblem as exc:
         return failed(exc.problems, "admin.cycle_list")
-    return saved(f"Cycle {cycle.name} is open; {created} invitations created. "
-                  "Send them by email or download the links.", "admin.cycle_list")
+    when = ("" if cycle.opens_on <= site_today()
+            else f" Links take answers from {cycle.opens_on.isoformat()}.")
+    return saved(f"Cycle {cycle.name} is open; {created} invitations created.{when} "
+                  "Send them by email or download the links below.", "admin.cycle_list")
 
 
 @bp.post("/cycles/<name>/close")
 @admin_required
 def cycle_close(name: str) -> Page:
-    """Close a cycle: links stop accepting answers."""
+    """Close a cycle (links stop accepting answers), after a page that says what follows."""
     cycle = get_or_404(Cycle, name=name)
+    confirmation = cycles.close_confirmation(db.session, cycle)
+    if confirmation.needed and not confirmed():
+        return render_confirmation(confirmation, "admin.cycle_close")
+    first_close = cycle.published_at is None
     try:
         cycles.close_cycle(db.session, cycle)
     except ImportProblem as exc:
         return failed(exc.problems, "admin.cycle_list")
-    return saved(f"Cycle {cycle.name} is closed.", "admin.cycle_list")
+    seen = ("board leads now see its results" if first_close
+            else "board leads go on seeing the results published before")
+    return saved(f"Cycle {cycle.name} is closed: partners can no longer answer, and {seen}.",
+                 "admin.cycle_list")
+
+
+@bp.post("/cycles/<name>/delete")
+@admin_required
+def cycle_delete(name: str) -> Page:
+    """Delete a cycle that was never opened (a mistaken draft), after a confirmation."""
+    cycle = get_or_404(Cycle, name=name)
+    confirmation = cycles.delete_confirmation(db.session, cycle)
+    if confirmation.problem:
+        return failed([confirmation.problem[0].upper() + confirmation.problem[1:] + "."],
+                      "admin.cycle_list")
+    if not confirmed():
+        return render_confirmation(confirmation, "admin.cycle_delete")
+    cycles.delete_cycle(db.session, cycle)
+    return saved(f"Cycle {name} is deleted.", "admin.cycle_list")
+
+
+# What each reader can do when the server has no email set up (SURVEY_SMTP_URL).
+NO_EMAIL_ADMIN = ("Nothing was sent: email is not set up on this server yet. Download the "
+                  "links CSV below and send them from your own email, or set up email "
+                  "(SURVEY_SMTP_URL, see the README) and send again.")
+NO_EMAIL_LEAD = ("Nothing was sent: email is not set up on this site yet. Ask your "
+                 "administrator to send the reminders, or to set up email.")
 
 
 def send_links(recipients: sending.Recipients) -> None:
@@ -103,8 +152,7 @@ def send_links(recipients: sending.Recipients) -> None:
     so the calling view must be @writes_late."""
     settings = mail.MailSettings.from_config(current_app.config)
     if not settings.smtp_url:
-        flash("SURVEY_SMTP_URL is not set, so no email can be sent. "
-              "Download the links instead.", "error")
+        flash(NO_EMAIL_ADMIN if current_user.is_admin else NO_EMAIL_LEAD, "error")
         return
     try:
         summary = sending.send_batch(db.writing, recipients, settings)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
@@ -153,10 +153,14 @@ def board_roster(code: str) -> Page:
                for p in partnerships}
     ids = [m.id for group in members.values() for m in group]
     statuses = mail.member_statuses(db.session, cycle, ids) if cycle else {}
+    # A lead cannot download links, so without email there is nothing for them to press.
+    remindable = bool(cycle and cycle.accepts_answers(site_today())) and _may_remind(board)
+    email_ready = bool(current_app.config.get("SMTP_URL"))
     return render_template(
         "admin/board_roster.html", board=board, cycle=cycle, partnerships=partnerships,
         members=members, statuses=statuses,
-        can_remind=bool(cycle and cycle.accepts_answers(site_today())) and _may_remind(board),
+        can_remind=remindable and (email_ready or current_user.is_admin),
+        no_email=remindable and not email_ready and not current_user.is_admin,
         remind_note=sending.THROTTLE_NOTE,
     )
 
