@@ -257,3 +257,52 @@ def test_margin_appears_only_from_min_respondents_plus_two(session, runner, tmp_
     for row in rows_of(book, "Change"):
         if row["Margin"] is not None:
             assert sizes[row["Partnership"]] >= MINIMUM + 2
+
+
+def test_scoring_edge_cases(session):
+    """Through survey.scoring on the database: all answers equal, an item everyone
+    skipped, two respondents, and variance above the null."""
+    from survey.scoring import cycle_results
+    from tests.factories import all_answers
+
+    cycle = make_cycle(session, "2026", CycleStatus.CLOSED)
+    board = make_board(session, "41")
+    made = {name: make_partnership(session, board, name) for name in
+            ("Same", "Skipped", "Pair", "Camps")}
+
+    def respond(name: str, values: Answers) -> None:
+        invitation, _ = make_invitation(session, cycle, make_member(session, made[name]))
+        answer(session, invitation, values)
+
+    for _ in range(3):
+        respond("Same", all_answers(Q, 3))
+    for level in (1, 2, 4):
+        respond("Skipped", {**all_answers(Q, level), "data-1": "DK"})
+    for level in (2, 3):
+        respond("Pair", all_answers(Q, level))
+    for level in (1, 1, 1, 4, 4, 4):
+        respond("Camps", all_answers(Q, level))
+    session.commit()
+    results = cycle_results(session, cycle)
+    ids = {name: p.id for name, p in made.items()}
+    data_items = len(Q.element("data").items)
+
+    same = results.agreement_of(ids["Same"], "data")
+    assert (same.rwg, same.reading, same.items, same.n) == (1.0, "agree", data_items, 3)
+    assert results.margin_of(ids["Same"], "data") is None  # 3 < min_respondents + 2
+    skipped = results.agreement_of(ids["Skipped"], "data")
+    assert skipped.items == data_items - 1  # data-1: nobody scored it, left out
+    assert skipped.rwg == 0.0 and skipped.reading == "split"  # 1, 2, 4: s^2 = 2.33 > 1.25
+    assert results.agreement_of(ids["Pair"], "data") is None  # suppressed: nothing shown
+    assert results.margin_of(ids["Pair"], "data") is None
+    camps = results.agreement_of(ids["Camps"], "data")
+    assert (camps.rwg, camps.reading) == (0.0, "split")  # s^2 = 2.7, above the null 1.25
+    margin = results.margin_of(ids["Camps"], "data")
+    se = math.sqrt(2.7 / 6)
+    assert margin.se == pytest.approx(se)
+    assert (margin.low, margin.high) == pytest.approx((2.5 - 2.015048 * se, 2.5 + 2.015048 * se),
+                                                      abs=1e-6)  # t(0.95, 5) from the table
+    data = next(e for e in results.instrument if e.element_key == "data")
+    assert data.respondents == 3 + 2 + 6  # Skipped's three never scored every data item
+    first = next(i for i in results.instrument_items if i.item_code == "data-1")
+    assert first.dont_know is None  # Pair's two are hidden rows: 0 < 2 < 3, shares withheld
