@@ -143,8 +143,11 @@ def _section(results: CycleResults, p: ScopeResult, with_chart: bool) -> Partner
 
 def _method(results: CycleResults) -> list[tuple[str, str]]:
     from reports.workbook import RULES  # one wording of the rules, shared with the workbook
+    from reports.workbook_meaning import ABOUT  # and of what the figures mean (SPEC 15)
 
-    return [(topic, text) for topic, text in RULES if topic not in _WORKBOOK_ONLY]
+    # the instrument is the state's, and only the state workbook has its sheet
+    meaning = [(t, x) for t, x in ABOUT if t != "Instrument" or results.board_code is None]
+    return [(topic, text) for topic, text in (*RULES, *meaning) if topic not in _WORKBOOK_ONLY]
 
 
 def build_report(results: CycleResults, generated_on: dt.date | None = None,

@@ -244,6 +244,9 @@ class ChangeResult:
     # The element's items (codes) differ between the two cycles' questionnaires, so the
     # delta compares different questions (content version 2 split and replaced items).
     items_changed: bool = False
+    # SPEC 15: True when |delta| is below 1.645 sqrt(SE1^2 + SE2^2), both margins known;
+    # None when either margin is not (too few respondents, suppressed, no delta).
+    within_margin: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -300,6 +303,75 @@ class PlanRow:
 
 
 @dataclass(frozen=True)
+class AgreementResult:
+    """How far a partnership's respondents agree on one element (SPEC 15): rwg(J) over
+    the element's items against the uniform null, and its reading. Present only for a
+    published partnership element score."""
+
+    board_code: str
+    partnership_id: int
+    partnership: str
+    element_key: str
+    n: int  # respondents with the element score
+    items: int  # J: the items kept (two or more respondents scored them)
+    rwg: float
+    reading: str  # "agree", "mixed" or "split"
+
+
+@dataclass(frozen=True)
+class MarginResult:
+    """A partnership element score's standard error and 90% interval (SPEC 15): only
+    where the score is published and n >= min_respondents + 2."""
+
+    partnership_id: int
+    element_key: str
+    n: int
+    se: float
+    low: float  # clipped to the scale
+    high: float
+
+
+@dataclass(frozen=True)
+class BenchmarkResult:
+    """Quartiles of the published partnership scores of one element (or OVERALL) in one
+    scope: "State" or a sector, where at least 5 partnerships have one (SPEC 15)."""
+
+    scope: str  # STATE_SCOPE or a sector name
+    element_key: str  # an element key or OVERALL
+    partnerships: int
+    lower: float
+    median: float
+    upper: float
+
+
+@dataclass(frozen=True)
+class InstrumentElement:
+    """Cronbach's alpha of one element over the cycle's submitted respondents statewide
+    who scored all its items, with Feldt's 95% interval (None where undefined)."""
+
+    element_key: str
+    respondents: int
+    alpha: float | None
+    alpha_low: float | None
+    alpha_high: float | None
+
+
+@dataclass(frozen=True)
+class InstrumentItem:
+    """One item of the questionnaire statewide: item-rest correlation and alpha if
+    dropped (same respondents as its element's alpha), and the shares of don't know and
+    not applicable among all submitted respondents (None where undefined or withheld)."""
+
+    element_key: str
+    item_code: str
+    respondents: int
+    item_rest: float | None
+    alpha_if_dropped: float | None
+    dont_know: float | None
+    not_applicable: float | None
+
+
+@dataclass(frozen=True)
 class CycleResults:
     """Everything the figures of one cycle (optionally one board) are drawn from."""
 
@@ -327,6 +399,12 @@ class CycleResults:
     # The cycle is not published yet (open, or never closed): stewards only, marked so.
     provisional: bool = False
     plans: tuple[PlanRow, ...] = ()  # this cycle's action plans (workbook Plans sheet, report)
+    # What the figures mean (SPEC 15), computed in survey.scoring.meaning:
+    agreement: tuple[AgreementResult, ...] = ()
+    margins: tuple[MarginResult, ...] = ()
+    benchmarks: tuple[BenchmarkResult, ...] = ()  # statewide and per sector, even for a board
+    instrument: tuple[InstrumentElement, ...] = ()  # stewards only, the state workbook only
+    instrument_items: tuple[InstrumentItem, ...] = ()
 
     def element(self, key: str) -> ElementInfo:
         return next(e for e in self.elements if e.key == key)
@@ -345,3 +423,18 @@ class CycleResults:
         text = next((i.text for i in self.items if i.code == code), "")
         number = self.item_numbers.get(code)
         return f"{number} {text}".strip() if number else text or code
+    def agreement_of(self, partnership_id: int | None, element_key: str
+                     ) -> AgreementResult | None:
+        """A partnership's agreement on an element, None where none is published."""
+        return next((a for a in self.agreement if a.partnership_id == partnership_id
+                     and a.element_key == element_key), None)
+
+    def margin_of(self, partnership_id: int | None, element_key: str) -> MarginResult | None:
+        """A partnership element score's margin, None where none is published."""
+        return next((m for m in self.margins if m.partnership_id == partnership_id
+                     and m.element_key == element_key), None)
+
+    def benchmark_of(self, scope: str, element_key: str) -> BenchmarkResult | None:
+        """The quartiles of a scope ("State" or a sector) for an element or OVERALL."""
+        return next((b for b in self.benchmarks if b.scope == scope
+                     and b.element_key == element_key), None)

@@ -29,13 +29,16 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.page import PageMargins
 
-from reports import palette
+from reports import palette, workbook_meaning
 from reports.results import OVERALL, CycleResults, ItemResult, ScopeResult, Score, StageInfo
 
 SUPPRESSED = "suppressed"
 CREATOR = "Sector partnership self-assessment"
-SHEETS = ("Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Plans",
-          "About")
+# The state workbook's sheets in order; a board's has the same less STATE_ONLY_SHEETS.
+SHEETS = ("Summary", "Boards", "Partnerships", "Items", "Partner types", "Change",
+          "Agreement", "Benchmarks", "Instrument", "Plans", "About")
+STATE_ONLY_SHEETS = ("Instrument",)
+BOARD_SHEETS = tuple(name for name in SHEETS if name not in STATE_ONLY_SHEETS)
 RESPONSE_COLUMNS = ("cycle", "board", "partnership", "respondent", "partner_type", "element",
                     "item", "score")
 SCORE_FORMAT = "0.00"
@@ -472,7 +475,7 @@ def _change(wb: Workbook, results: CycleResults) -> None:
     ws = wb.create_sheet("Change")
     # SPEC 8's columns in its order, then the additions: the board's name, items changed.
     headers = ["Board code", "Partnership", "Element", "Previous cycle", "Previous", "Current",
-               "Delta", "Status", "Board", "Items changed"]
+               "Delta", "Status", "Board", "Items changed", "Margin"]
     titles = {**results.element_titles, OVERALL: "Overall"}
     boards = _board_names(results)
     rows = []
@@ -485,10 +488,11 @@ def _change(wb: Workbook, results: CycleResults) -> None:
         changed = ("yes" if c.items_changed else "no") if c.previous_cycle else None
         if c.suppressed:
             rows.append([*head, *([_Value(SUPPRESSED, muted=True)] * 4),
-                         boards.get(c.board_code), changed])
+                         boards.get(c.board_code), changed, None])
             continue
         rows.append([*head, _score(c.previous, results), _score(c.current, results),
-                     _plain_score(c.delta), c.status, boards.get(c.board_code), changed])
+                     _plain_score(c.delta), c.status, boards.get(c.board_code), changed,
+                     workbook_meaning.margin_cell(c)])
     _write_table(ws, headers, rows)
 
 
@@ -567,7 +571,8 @@ RULES: tuple[tuple[str, str], ...] = (
 def _about(wb: Workbook, results: CycleResults) -> None:
     ws = wb.create_sheet("About")
     scale = results.scale
-    rows: list[list[Any]] = [[topic, _Value(text, wrap=True)] for topic, text in RULES]
+    rows: list[list[Any]] = [[topic, _Value(text, wrap=True)]
+                             for topic, text in (*RULES, *workbook_meaning.ABOUT)]
     rows += [
         ["Minimum respondents", scale.min_respondents],
         ["Change threshold", _Value(scale.change_threshold, SCORE_FORMAT)],
@@ -595,10 +600,12 @@ def build_workbook(results: CycleResults) -> bytes:
     wb.properties.title = f"Sector partnership self-assessment {results.cycle}{scope}"
     wb.properties.creator = CREATOR
     wb.properties.subject = "Sector partnership maturity rollup"
-    for write in (_summary, _boards, _partnerships, _items, _partner_types, _change,
-                  _plans, _about):
+    writers = [_summary, _boards, _partnerships, _items, _partner_types, _change,
+               workbook_meaning.write_agreement, workbook_meaning.write_benchmarks]
+    if results.board_code is None:  # the instrument is the state's (SPEC 8, 15)
+        writers.append(workbook_meaning.write_instrument)
+    for write in (*writers, _plans, _about):
         write(wb, results)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
-

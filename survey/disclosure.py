@@ -107,6 +107,8 @@ def for_viewer(results: CycleResults, cycle: Cycle, viewer: Viewer,
     if withheld(cycle, viewer):
         raise ResultsWithheld(cycle.name)
     results = dataclasses.replace(results, responses=(), provisional=not is_published(cycle))
+    if not instrument_visible(viewer):
+        results = dataclasses.replace(results, instrument=(), instrument_items=())
     if partnership_id is not None and not viewer.leads(results.board_code):
         return only_partnership(results, partnership_id)
     return results
@@ -125,6 +127,9 @@ def only_partnership(results: CycleResults, partnership_id: int) -> CycleResults
         changes=tuple(c for c in results.changes if c.partnership_id == partnership_id),
         comments=tuple(c for c in results.comments if c.partnership_id == partnership_id),
         trends=tuple(t for t in results.trends if t.scope_key in (STATE_SCOPE, key)),
+        agreement=tuple(a for a in results.agreement if a.partnership_id == partnership_id),
+        margins=tuple(m for m in results.margins if m.partnership_id == partnership_id),
+        instrument=(), instrument_items=(),
     )
 
 
@@ -162,6 +167,39 @@ def labelled_types(responded: dict[str, int], minimum: int) -> set[str]:
 def comment_order(element_order: int, text: str) -> tuple[int, str, str]:
     """Comments are listed by element, then by their text: never by who wrote when."""
     return (element_order, text.casefold(), text)
+
+
+# --- rules for what the figures mean (SPEC 15) -------------------------------------------
+
+PEER_MINIMUM = 5  # partnerships with a published score before a scope's quartiles show
+
+
+def agreement_shown(score_published: bool) -> bool:
+    """Agreement appears only beside a published partnership element score."""
+    return score_published
+
+
+def margin_shown(n: int, minimum: int) -> bool:
+    """A margin appears only where the score is drawn from min_respondents + 2 or more:
+    with fewer, mean and spread together say too much of a few respondents' answers."""
+    return n >= minimum + 2
+
+
+def benchmark_shown(partnerships: int) -> bool:
+    """Quartiles of a scope appear where at least 5 partnerships have a published score."""
+    return partnerships >= PEER_MINIMUM
+
+
+def instrument_shares_shown(hidden_respondents: int, minimum: int) -> bool:
+    """Statewide don't know and not applicable shares count every submitted respondent;
+    the Items sheet publishes the counts of partnerships whose item figures show, so the
+    respondents behind the hidden rows must number 0 or at least `minimum` (rule 1)."""
+    return hidden_respondents == 0 or hidden_respondents >= minimum
+
+
+def instrument_visible(viewer: Viewer) -> bool:
+    """The instrument's figures are for the questionnaire's owners: stewards only."""
+    return viewer.is_steward
 
 
 # --- rule 1: complementary suppression of partner-type cells ---------------------------

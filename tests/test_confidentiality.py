@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+import numpy as np
 import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -216,7 +217,47 @@ def test_no_set_of_one_or_two_respondents_can_be_derived(session, state):
             partnership = make_partnership(session, board)
             for partner_type, level, dont_know in members:
                 respond(session, roster, partnership, partner_type, level, dont_know)
-    assert_nobody_singled_out(cycle_results(session, cycle), roster)
+    results = cycle_results(session, cycle)
+    assert_nobody_singled_out(results, roster)
+    assert_meaning_follows_the_gate(results, cycle, roster)
+
+
+def assert_meaning_follows_the_gate(results: CycleResults, cycle: Cycle, roster: Roster) -> None:
+    """SPEC 15's figures appear only where 4a and 15 let them: agreement beside published
+    partnership scores, margins from min_respondents + 2, benchmarks from 5 or more
+    published partnership scores and nothing else, the instrument for stewards only, and
+    its don't know shares withheld where the respondents behind hidden item rows are 1 to
+    min_respondents - 1 (the state workbook's Items sheet publishes the others' counts)."""
+    shown = {(p.partnership_id, key): score for p in results.partnerships
+             for key, score in p.elements.items()}
+    for a in results.agreement:
+        score = shown[a.partnership_id, a.element_key]
+        assert score.shown and a.n == score.n >= MINIMUM, a
+    for m in results.margins:
+        score = shown[m.partnership_id, m.element_key]
+        assert score.shown and m.n == score.n >= MINIMUM + 2, m
+        assert 1 <= m.low <= score.value <= m.high <= 4, m
+    margins = {(m.partnership_id, m.element_key) for m in results.margins}
+    for c in results.changes:
+        if c.within_margin is not None:
+            assert (c.partnership_id, c.element_key) in margins and not c.suppressed, c
+    for b in results.benchmarks:
+        values = [p.overall.value if b.element_key == "overall" else p.elements[b.element_key].value
+                  for p in results.partnerships
+                  if (p.overall if b.element_key == "overall" else p.elements[b.element_key]).shown
+                  and (b.scope == STATE_SCOPE or p.sector == b.scope)]
+        assert b.partnerships == len(values) >= 5, b
+        assert (b.lower, b.median, b.upper) == tuple(
+            pytest.approx(v) for v in np.percentile(values, [25, 50, 75])), b
+    hidden = sum(p.responded for p in results.partnerships if 0 < p.responded < MINIMUM)
+    if 0 < hidden < MINIMUM:
+        assert all(i.dont_know is None and i.not_applicable is None
+                   for i in results.instrument_items)
+    board = results.partnerships[0].board_code if results.partnerships else "none"
+    lead = disclosure.for_viewer(results, cycle, disclosure.Viewer("board", board))
+    assert lead.instrument == () and lead.instrument_items == ()
+    assert disclosure.for_viewer(results, cycle, disclosure.Viewer.steward()).instrument \
+        == results.instrument
 
 
 def test_the_adversary_finds_the_old_leaks():
@@ -363,6 +404,35 @@ def test_row_level_answers_go_to_stewards_only(client, auth, session):
     assert len({r["respondent"] for r in table}) == len(world.roster.respondents)
     assert len(table) == len(world.roster.respondents) * len(Q.items)
     assert not any("@" in v or "Acme" in v for r in table for v in r.values())
+
+
+def test_what_the_figures_mean_follows_the_gate_on_the_web(client, auth, session):
+    """Board 03's Pair (two respondents) has no agreement anywhere, the state's don't
+    know shares are withheld (its two would be the state's count minus the published
+    ones), and the instrument is the stewards': no sheet, page or figure for a lead."""
+    world = build(session)
+    auth.login("lead03@example.org")
+    book = workbook(client, "/exports/2026/03.xlsx")
+    assert "Instrument" not in book.sheetnames
+    agreement = rows(book, "Agreement")
+    assert {r["Partnership"] for r in agreement} == {"Six"}
+    assert all(r["n"] == 6 for r in agreement)
+    assert client.get("/state/instrument").status_code == 404
+    page = text_of(client.get(f"/partnerships/{world.partnerships['pair'].id}?cycle=2026")
+                   .get_data(as_text=True))
+    assert "agree 0." not in page and "split 0." not in page.split("How to read")[0]
+    six = text_of(client.get(f"/partnerships/{world.partnerships['six'].id}?cycle=2026")
+                  .get_data(as_text=True))
+    # levels 2, 2, 3, 3, 2, 3 on every item: s^2 = 0.3, so rwg(J) = J 0.76 / (J 0.76 + 0.24)
+    j = len(Q.elements[0].items)
+    assert f"agree {j * 0.76 / (j * 0.76 + 0.24):.2f}" in six
+    auth.logout()
+    auth.login("state@example.org")
+    book = workbook(client, "/exports/2026.xlsx")
+    items = [r for r in rows(book, "Instrument") if r["Item"]]
+    assert items and {r["Don't know"] for r in items} == {"suppressed"}
+    assert {r["Not applicable"] for r in items} == {"suppressed"}
+    assert client.get("/state/instrument?cycle=2026").status_code == 200
 
 
 def test_an_open_cycle_shows_board_leads_progress_only(client, auth, session):

@@ -500,7 +500,8 @@ class Comparison:
 
 # Columns beyond SPEC 8's that say nothing new (a board's name beside its code; whether an
 # element's items changed between the cycles compared: never here, one content throughout).
-ADDED_COLUMNS = {"Items": {"Board"}, "Change": {"Board", "Items changed"}}
+# Columns beyond SPEC 8's; Change's Margin (SPEC 15) is checked in tests/test_meaning_workbook.py.
+ADDED_COLUMNS = {"Items": {"Board"}, "Change": {"Board", "Items changed", "Margin"}}
 
 SHEET_KEYS = {
     "Boards": ("Board code",),

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from reports.results import OVERALL, STATE_SCOPE
 from reports.sample import sample_results
-from reports.workbook import SHEETS, build_workbook
+from reports.workbook import BOARD_SHEETS, SHEETS, build_workbook
 
 ELEMENT_TITLES = [
     "Driven by High-Quality Data",
@@ -30,7 +30,12 @@ HEADERS = {
               "Sustaining", "Board"],
     "Partner types": ["Scope", "Partner type", "Respondents", *ELEMENT_TITLES],
     "Change": ["Board code", "Partnership", "Element", "Previous cycle", "Previous", "Current",
-               "Delta", "Status", "Board", "Items changed"],
+               "Delta", "Status", "Board", "Items changed", "Margin"],
+    "Agreement": ["Board code", "Partnership", "Element", "n", "Agreement", "Reading"],
+    "Benchmarks": ["Scope", "Element", "Partnerships", "Lower quartile", "Median",
+                   "Upper quartile"],
+    "Instrument": ["Element", "Item", "No.", "Respondents", "Alpha", "Alpha low", "Alpha high",
+                   "Item-rest", "Alpha if dropped", "Don't know", "Not applicable"],
 }
 
 
@@ -56,9 +61,12 @@ def book(results):
 
 def test_sheets_in_order(book):
     assert book.sheetnames == list(SHEETS) == [
-        "Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Plans",
-        "About",
+        "Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Agreement",
+        "Benchmarks", "Instrument", "Plans", "About",
     ]
+    board_book = _load(sample_results("02"))
+    assert board_book.sheetnames == list(BOARD_SHEETS) == [
+        name for name in SHEETS if name != "Instrument"]
     assert book.properties.creator == "Sector partnership self-assessment"
     assert "2026" in book.properties.title
 
@@ -226,7 +234,7 @@ def test_charts_read_one_to_four_and_sit_under_their_tables(results):
     # board would be a single bar), each chart under its table so printing keeps both legible.
     for source, charted in ((results, "Boards"), (sample_results("02"), "Partnerships")):
         book = _load(source)
-        for name in SHEETS:
+        for name in book.sheetnames:
             expected = 1 if name in ("Summary", charted) else 0
             assert len(book[name]._charts) == expected, (source.board_code, name)
         for name in ("Summary", charted):

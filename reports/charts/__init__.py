@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from reports.charts.answers import industry_gap, level_distribution, partner_types
 from reports.charts.base import Chart
+from reports.charts.meaning import board_agreement, peers, score_margins
 from reports.charts.scores import board_heatmap, partnership_heatmap, radar, sector_comparison
 from reports.charts.trends import change
 from reports.results import STATE_SCOPE, CycleResults
@@ -44,11 +45,14 @@ def all_charts(results: CycleResults) -> list[Chart]:
             partner_types(results, code),
             industry_gap(results, code),
             change(results, code),
+            board_agreement(results, code),
         ]
         for partnership in results.partnerships:
             if partnership.board_code == code:
                 charts.append(radar(results, partnership_id=partnership.key))
                 charts.append(change(results, partnership.key))
+                charts.append(score_margins(results, partnership.key))
+                charts.append(peers(results, partnership.key))
     seen: set[str] = set()
     unique = []
     for chart in charts:
@@ -86,12 +90,15 @@ __all__ = [
     "Chart",
     "all_charts",
     "markdown_index",
+    "board_agreement",
     "board_heatmap",
     "change",
     "industry_gap",
     "level_distribution",
     "partner_types",
     "partnership_heatmap",
+    "peers",
     "radar",
+    "score_margins",
     "sector_comparison",
 ]

@@ -9,6 +9,8 @@ Where each figure is computed, once:
 - `change` - change against the most recent earlier cycle with a score; trends.
 - `answers` - item results, anonymised responses, comments.
 - `cycles` - cycles in order and `results_version`, a cache key.
+- `meaning` - what the figures mean (SPEC 15): agreement, margins, benchmarks, the
+  instrument; its formulas are in `statistics`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from reports.results import STATE_SCOPE, CycleResults, ElementInfo, ItemInfo
 from survey.models import Board, Cycle
-from survey.scoring import answers, change, partner_types
+from survey.scoring import answers, change, meaning, partner_types
 from survey.scoring.cycles import cycle_by_name, previous_cycles, results_version
 from survey.scoring.partnerships import (
     ScoredCycle,
@@ -78,6 +80,12 @@ def cycle_results(
     pools = partner_types.type_pools(session, scored)
     questionnaire = scored.questionnaire
     salt = respondent_salt if respondent_salt is not None else cycle.content_hash
+    instrument: tuple[tuple, tuple] = ((), ())
+    if board_code is None:  # the state workbook and the stewards' page only
+        responded = {pid: c.responded for pid, c in counts.items()}
+        instrument = meaning.instrument(
+            session, scored, sum(responded.values()),
+            meaning.hidden_item_respondents(responded, scored.scale.min_respondents))
     return CycleResults(
         cycle=cycle.name, cycle_status=cycle.status, opens_on=cycle.opens_on,
         closes_on=cycle.closes_on, generated_at=dt.datetime.now(dt.UTC),
@@ -89,12 +97,16 @@ def cycle_results(
         item_results=answers.item_results(session, scored, members, counts, board_code),
         partner_types=partner_types.partner_types(scored, pools, type_counts, type_scopes),
         gaps=partner_types.gaps(scored, pools, type_scopes),
-        changes=change.changes(scored, earlier, members),
+        changes=meaning.with_margins(change.changes(scored, earlier, members), scored, earlier),
         responses=(answers.responses(session, scored, board_code, salt)
                    if include_responses else ()),
         comments=answers.comments(session, scored, board_code, by_participation),
         trends=change.trends([*earlier, scored], board_code, {p.partnership_id for p in members}),
         provisional=cycle.published_at is None,
+        agreement=meaning.agreement(session, scored, members, board_code),
+        margins=meaning.margins(scored, members),
+        benchmarks=meaning.benchmarks(scored),
+        instrument=instrument[0], instrument_items=instrument[1],
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from statistics import fmean
+from statistics import fmean, stdev
 
 from sqlalchemy import Float, Subquery, case, cast, func, select
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ class Figure:
 
     value: float
     n: int
+    sd: float | None = None  # sample standard deviation of the respondents' scores (n >= 2)
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,8 @@ def partnership_scores(session: Session, cycle: Cycle) -> ScoredCycle:
     # PostgreSQL and SQLite add floats differently, and the same answers must give the
     # same figures on either (a backup restored into the other kind, SPEC 14).
     for (participation_id, key), values in scores.items():
-        figures[participation_id][key] = Figure(fmean(values), len(values))
+        figures[participation_id][key] = Figure(fmean(values), len(values),
+                                                stdev(values) if len(values) > 1 else None)
     participations = session.execute(
         select(Participation).where(Participation.cycle_id == cycle.id)
         .order_by(Participation.board_code, Participation.partnership_name,

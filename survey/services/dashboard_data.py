@@ -38,7 +38,7 @@ from survey.models import (
     Participation,
     Partnership,
 )
-from survey.services import focus
+from survey.services import focus, meaning_pages
 
 STATUSES = ("improved", "declined", "sustained", "no change")
 
@@ -68,6 +68,7 @@ SCOPE_CHARTS: dict[str, dict[str, ChartBuilder]] = {
         "industry-gap": lambda r, k: _charts().industry_gap(r, scope=k),
         "level-distribution": lambda r, k: _charts().level_distribution(r, board_code=k),
         "change": lambda r, k: _charts().change(r, k),
+        "agreement": lambda r, k: _charts().board_agreement(r, k),
     },
     "partnerships": {
         "radar": lambda r, k: _charts().radar(
@@ -75,6 +76,8 @@ SCOPE_CHARTS: dict[str, dict[str, ChartBuilder]] = {
         ),
         "level-distribution": lambda r, k: _charts().level_distribution(r, partnership_id=int(k)),
         "change": lambda r, k: _charts().change(r, k),
+        "margins": lambda r, k: _charts().score_margins(r, k),
+        "peers": lambda r, k: _charts().peers(r, k),
     },
 }
 
@@ -264,6 +267,10 @@ class StatePage:
 class PartnershipRow:
     partnership: ScopeResult
     change: ChangeResult | None
+    # SPEC 15: where it stands among its sector's partnerships, and its agreement:
+    # (elements where partners agree, element keys mixed, element keys split)
+    standing: str | None = None
+    agreement: tuple[int, list[str], list[str]] = (0, [], [])
 
 
 @dataclass(frozen=True)
@@ -275,6 +282,7 @@ class BoardPage:
     partnerships: list[PartnershipRow]
     charts: dict[str, Any]
     focus: focus.Focus | None = None  # what to work on
+    splits: list[meaning_pages.SplitElement] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -284,6 +292,7 @@ class ElementRow:
     stage: StageInfo | None
     board: Score | None
     state: Score
+    meaning: meaning_pages.ElementMeaning | None = None  # margin and agreement (SPEC 15)
 
 
 @dataclass(frozen=True)
@@ -311,6 +320,10 @@ class PartnershipPage:
     charts: dict[str, Any] = field(default_factory=dict)
     focus: focus.Focus | None = None  # what to work on
     item_labels: dict[str, str] = field(default_factory=dict)  # code -> "1.1"
+    # SPEC 15: against its peers, and the elements where its partners split
+    peers: list[meaning_pages.PeerRow] = field(default_factory=list)
+    standing: str | None = None
+    splits: list[meaning_pages.SplitElement] = field(default_factory=list)
 
 
 def scope_charts(results: CycleResults, scope: str, key: str = "") -> dict[str, Any]:
@@ -362,9 +375,14 @@ def board_page(results: CycleResults, code: str, name: str) -> BoardPage:
         code=code,
         name=board.label if board else name,
         board=board,
-        partnerships=[PartnershipRow(p, overall.get(p.partnership_id)) for p in partnerships],
+        partnerships=[PartnershipRow(p, overall.get(p.partnership_id),
+                                     meaning_pages.standing(results, p),
+                                     meaning_pages.agreement_words(results, p.partnership_id))
+                      for p in partnerships],
         charts=scope_charts(results, "boards", code) if board else {},
         focus=focus.board_focus(results, board) if board else None,
+        splits=meaning_pages.split_elements(
+            results, {p.partnership_id for p in partnerships if p.partnership_id is not None}),
     )
 
 
@@ -387,9 +405,13 @@ def partnership_page(results: CycleResults, partnership_id: int) -> PartnershipP
         charts=scope_charts(results, "partnerships", str(partnership_id)),
         focus=None if too_few else focus.partnership_focus(results, partnership),
         item_labels=focus.item_labels(results),
+        peers=[] if too_few else meaning_pages.peer_rows(results, partnership),
+        standing=None if too_few else meaning_pages.standing(results, partnership),
+        splits=meaning_pages.split_elements(results, {partnership_id}),
     )
     if too_few:
         return page
+    meanings = meaning_pages.element_meanings(results, partnership_id)
     page.elements.extend(
         ElementRow(
             element=e,
@@ -397,6 +419,7 @@ def partnership_page(results: CycleResults, partnership_id: int) -> PartnershipP
             stage=partnership.element_stage(e.key, results.scale),
             board=board.elements[e.key] if board else None,
             state=results.state.elements[e.key],
+            meaning=meanings[e.key],
         )
         for e in results.elements
     )

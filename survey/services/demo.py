@@ -126,6 +126,15 @@ LAST_NAMES = (
     "Ortiz", "Lewis", "Castillo", "Walker", "Nguyen", "Hall", "Patel", "Young", "Alvarez",
     "King", "Mendoza", "Wright", "Baptiste", "Scott", "Pierre", "Green", "Chen", "Adams",
 )
+# One partnership whose partners are split (SPEC 15's agreement reads "split"): on these
+# elements its business partners choose the lowest levels and the others the highest.
+SPLIT_PARTNERSHIP = ("15", "Financial Services")
+SPLIT_ELEMENTS = ("industry", "alignment")
+# Two weak items for the instrument page (SPEC 15): partners mostly cannot say whether
+# funding is steady (don't know), and read "collected in the same way" each their own
+# way (answers unrelated to the rest of the element). Drawn from their own generator.
+UNKNOWN_ITEM = ("measured-4", 0.35)
+NOISY_ITEM = "measured-7"
 ELEMENT_EFFECT = {"data": -0.1, "vision": 0.25, "industry": 0.15, "alignment": -0.15,
                   "services": -0.2, "measured": -0.35}
 COMMENTS = {
@@ -402,6 +411,8 @@ def _answer(rng: random.Random, questionnaire: Questionnaire, invitation: Invita
     values = questionnaire.scale.values
     offset = rng.gauss(0, 0.35)
     business = member.partner_type == "business"
+    partnership = member.partnership
+    split = (partnership.board.code, partnership.sector) == SPLIT_PARTNERSHIP
     # A draft stops part-way through the questionnaire.
     elements = questionnaire.elements if submitted else \
         questionnaire.elements[: rng.randint(1, len(questionnaire.elements) - 1)]
@@ -423,12 +434,31 @@ def _answer(rng: random.Random, questionnaire: Questionnaire, invitation: Invita
                 continue  # left unanswered
             else:
                 level = min(max(round(mean + rng.gauss(0, 0.55)), values[0]), values[-1])
+                if split and element.key in SPLIT_ELEMENTS:  # same draws, so nothing else moves
+                    level = values[0] + draw_parity(draw) if business else \
+                        values[-1] - draw_parity(draw)
+                if item.code in (UNKNOWN_ITEM[0], NOISY_ITEM):
+                    level, special = _weak_item(invitation.id, item.code, values, level)
             answers.append({"invitation_id": invitation.id, "element_key": element.key,
                             "item_code": item.code, "level": level, "special": special,
                             "updated_at": invitation.updated_at})
         if submitted and element.key in COMMENTS and rng.random() < 0.08:
             comments.append({"invitation_id": invitation.id, "element_key": element.key,
                              "text": rng.choice(COMMENTS[element.key])})
+
+
+def _weak_item(invitation_id: int, code: str, values: tuple[int, ...],
+               level: int) -> tuple[int | None, str | None]:
+    """The answer to one of the two weak items, from a generator of its own."""
+    own = random.Random(f"{invitation_id}:{code}")
+    if code == UNKNOWN_ITEM[0]:
+        return (None, "DK") if own.random() < UNKNOWN_ITEM[1] else (level, None)
+    return own.choice(values), None
+
+
+def draw_parity(draw: float) -> int:
+    """0 or 1 from a draw already made (the split partnership's answers use no new draws)."""
+    return int(draw * 1000) % 2
 
 
 def _logins(session: Session, boards: list[Board]) -> list[tuple[str, str, str]]:

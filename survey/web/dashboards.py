@@ -15,7 +15,7 @@ from flask_login import current_user
 from survey import disclosure
 from survey.db import db
 from survey.models import Cycle, Role
-from survey.services import dashboard_data, plans
+from survey.services import dashboard_data, focus, meaning_pages, plans
 from survey.services.dashboard_data import CycleChoice, PartnershipBoards
 from survey.web import chart_cache
 from survey.web.access import require_board, staff_required
@@ -121,3 +121,20 @@ def partnership(id: int) -> str:
             db.session, results, choice.current, id,
             show_change=current_user.sees_all_boards or plans.is_published(choice.current)),
     )
+
+
+@bp.get("/state/instrument")
+@staff_required(Role.ADMIN, Role.STATE)
+def instrument() -> str:
+    """The questionnaire itself (SPEC 15): each element's alpha, weak items flagged."""
+    choice = selected_cycle()
+    groups: list[meaning_pages.InstrumentGroup] = []
+    results = None
+    if choice.current is not None:
+        results = disclosure.for_viewer(chart_cache.results_for(db.session, choice.current),
+                                        choice.current, viewer())
+        groups = meaning_pages.instrument_groups(results, focus.item_labels(results))
+    return render_template("dashboards/instrument.html", choice=choice, results=results,
+                           groups=groups, weakest=meaning_pages.weakest_items(groups),
+                           thresholds=(meaning_pages.WEAK_ITEM_REST,
+                                       meaning_pages.MANY_DONT_KNOW))

@@ -274,6 +274,7 @@ def test_staff_pages(live_server, browser_page, demo, tmp_path, artifacts) -> No
     audit.visit(f"{base}/partnerships/{partnership_id}?cycle=2025",
                 "partnership dashboard, closed cycle")
     audit.visit(f"{base}/partnerships/{partnership_id}/plan?cycle=2025", "action plan")
+    audit.visit(f"{base}/state/instrument?cycle=2025", "the questionnaire's instrument page")
     # The stage badges (all four are in the legend) and the suppressed badge are checked
     # for contrast by axe above.
 
