@@ -130,9 +130,12 @@ def test_workbook_cells_are_filled_as_their_legend_says(results):
 
 def test_the_pdf_prints_each_figure_with_the_stage_its_legend_gives(results, tmp_path):
     html = report_pdf.render_html(report_pdf.report_data(results))
-    for text, stage in re.findall(
-            r'<td class="num">(\d\.\d\d)</td><td class="num">\d+</td><td><span class="stage '
-            r'stage-(\d)">', html):
+    # Each score row: score, margin, n, agreement, then the stage (SPEC 15 added the two).
+    rows = re.findall(
+        r'<td class="num">(\d\.\d\d)</td>\s*<td class="num">[^<]*</td><td class="num">\d+</td>'
+        r'\s*<td>[^<]*</td><td><span class="stage stage-(\d)">', html)
+    assert len(rows) >= 6
+    for text, stage in rows:
         assert stage_of_text(results, text).value == int(stage), text
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(report_pdf.build_report(results))
@@ -141,8 +144,8 @@ def test_the_pdf_prints_each_figure_with_the_stage_its_legend_gives(results, tmp
     lines = [" ".join(line.split()) for line in text.splitlines()]
     # The first partnership's table (the second has too few respondents to be shown).
     first, second, last = (results.elements[i].title for i in (0, 1, 5))
-    assert any(line.startswith(f"{first} 1.74 6 Exploring") for line in lines)  # 1.7449
-    assert any(line.startswith(f"{second} 1.75 6 Building") for line in lines)  # 1.74499..
-    assert any(line.startswith(f"{last} 2.49 6 Building") for line in lines)  # 2.4949
+    assert any(line.startswith(f"{first} 1.74 – 6 – Exploring") for line in lines)  # 1.7449
+    assert any(line.startswith(f"{second} 1.75 – 6 – Building") for line in lines)  # 1.74499..
+    assert any(line.startswith(f"{last} 2.49 – 6 – Building") for line in lines)  # 2.4949
     assert any(re.match(r"Overall 2\.50 .*Implementing", line) or
                "Overall 2.50 · stage Implementing" in line for line in lines)
