@@ -230,6 +230,7 @@ class TrendPoint:
     scope_key: str
     element_key: str
     score: Score
+    scope_kind: str = ""  # "state", "board" or "partnership" (a board code may equal an id)
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,21 @@ class PlanRow:
     status: str  # "planned", "in progress", "done" or "dropped"
     updated_at: dt.datetime
     overdue: bool = False  # due before today and still planned or in progress
+
+
+@dataclass(frozen=True)
+class ReleaseStamp:
+    """Which published release results come from (SPEC 4b.4): printed on every output."""
+
+    number: int
+    published_at: dt.datetime
+    note: str
+    figures_hash: str = ""
+
+    @property
+    def line(self) -> str:
+        """"Release 2, 2026-03-02: paper responses from two partnerships"."""
+        return f"Release {self.number}, {self.published_at:%Y-%m-%d}: {self.note}"
 
 
 @dataclass(frozen=True)
@@ -279,6 +295,8 @@ class CycleResults:
     # The cycle is not published yet (open, or never closed): stewards only, marked so.
     provisional: bool = False
     plans: tuple[PlanRow, ...] = ()  # this cycle's action plans (workbook Plans sheet, report)
+    # The published release these results are (survey.releases); None for live figures.
+    release: ReleaseStamp | None = None
 
     def element(self, key: str) -> ElementInfo:
         return next(e for e in self.elements if e.key == key)

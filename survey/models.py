@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -421,3 +422,28 @@ class StaffSession(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship()
+
+
+class Release(Base):
+    """One published, immutable, numbered snapshot of a cycle's results (SPEC 4b).
+
+    `payload` is the zlib-compressed JSON of the state-wide results as every non-steward
+    output shows them (reports.codec); `basis` the same of each submitted respondent's
+    fingerprint at publishing (survey.releases: what a later revision is compared with).
+    """
+
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("cycle_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    author: Mapped[str] = mapped_column(String(320))  # a staff email, or "cli:<os user>"
+    note: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(80))  # the cycle's questionnaire
+    figures_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the payload's JSON
+    results_version: Mapped[int] = mapped_column(Integer)  # the cycle's, when published
+    held_back: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # why, how many
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    basis: Mapped[bytes] = mapped_column(LargeBinary)

@@ -19,7 +19,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reports.results import STATE_SCOPE, CycleResults, ElementInfo, ItemInfo
+from reports.results import STATE_SCOPE, CycleResults, ElementInfo, ItemInfo, ScopeResult
 from survey.models import Board, Cycle
 from survey.scoring import answers, change, partner_types
 from survey.scoring.cycles import cycle_by_name, previous_cycles, results_version
@@ -31,8 +31,8 @@ from survey.scoring.partnerships import (
 from survey.scoring.scopes import Counts, build_scopes, invitation_counts
 
 __all__ = [
-    "UnknownBoardError", "cycle_by_name", "cycle_results", "overall_value", "partnership_scores",
-    "previous_cycles", "respondent_code", "results_version",
+    "UnknownBoardError", "board_sectors", "cycle_by_name", "cycle_results", "overall_value",
+    "partnership_scores", "previous_cycles", "respondent_code", "results_version",
 ]
 
 respondent_code = answers.respondent_code
@@ -96,6 +96,16 @@ def cycle_results(
         trends=change.trends([*earlier, scored], board_code, {p.partnership_id for p in members}),
         provisional=cycle.published_at is None,
     )
+
+
+def board_sectors(session: Session, cycle: Cycle) -> dict[str, tuple[ScopeResult, ...]]:
+    """Each board's sectors as a board's results show them (over its partnerships only)."""
+    scored = partnership_scores(session, cycle)
+    counts: dict[int, Counts] = defaultdict(Counts)
+    for (participation_id, _), c in invitation_counts(session, cycle).items():
+        counts[participation_id] += c
+    codes = sorted({p.board_code for p in scored.partnerships})
+    return {code: build_scopes(scored, counts, code).sectors for code in codes}
 
 
 def _board_name(session: Session, scored: ScoredCycle, board_code: str | None) -> str:
