@@ -91,14 +91,34 @@ def withheld(cycle: Cycle, viewer: Viewer) -> bool:
 
 def published_results(session: Session, cycle: Cycle, board_code: str | None = None,
                       viewer: Viewer | None = None, *,
-                      partnership_id: int | None = None) -> CycleResults:
-    """A cycle's results (the state, or one board) made safe for the viewer."""
+                      partnership_id: int | None = None, release: int | None = None,
+                      live: bool = False) -> CycleResults:
+    """A cycle's results (the state, or one board) made safe for the viewer.
+
+    Published cycles are read from their stored release (survey.releases, SPEC 4b): the
+    current one, or release `release` (LookupError when there is none). Stewards get
+    live figures, marked provisional, for an unpublished cycle or when `live` is asked.
+    """
+    from survey import releases
     from survey.scoring import cycle_results  # scoring applies the rules below
 
     viewer = viewer or Viewer.steward()
     if withheld(cycle, viewer):
         raise ResultsWithheld(cycle.name)
-    return for_viewer(cycle_results(session, cycle, board_code), cycle, viewer, partnership_id)
+    row = None
+    if release is not None:
+        row = releases.current(session, cycle, release)
+        if row is None:
+            raise LookupError(f"cycle {cycle.name} has no release {release}")
+    elif is_published(cycle) and not (live and viewer.is_steward):
+        row = releases.ensure(session, cycle)
+    if row is not None:
+        results = releases.release_results(row, board_code)
+        if board_code is not None and not results.partnerships:
+            releases.known_board(session, board_code)  # UnknownBoardError otherwise
+    else:
+        results = dataclasses.replace(cycle_results(session, cycle, board_code), provisional=True)
+    return for_viewer(results, cycle, viewer, partnership_id)
 
 
 def for_viewer(results: CycleResults, cycle: Cycle, viewer: Viewer,
@@ -106,7 +126,11 @@ def for_viewer(results: CycleResults, cycle: Cycle, viewer: Viewer,
     """Results as this viewer may see them (see the module docstring)."""
     if withheld(cycle, viewer):
         raise ResultsWithheld(cycle.name)
-    results = dataclasses.replace(results, responses=(), provisional=not is_published(cycle))
+    if results.release is None and not viewer.is_steward:
+        raise ResultsWithheld(cycle.name)  # live figures are for stewards only (SPEC 4b)
+    results = dataclasses.replace(
+        results, responses=(),
+        provisional=results.release is None and (results.provisional or not is_published(cycle)))
     if partnership_id is not None and not viewer.leads(results.board_code):
         return only_partnership(results, partnership_id)
     return results

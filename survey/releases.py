@@ -160,6 +160,17 @@ def publish_first(session: Session, cycle: Cycle, author: str,
     return row
 
 
+def ensure(session: Session, cycle: Cycle) -> ReleaseRow | None:
+    """The current release of a cycle; for a published cycle without one (published
+    before releases existed, or by hand), release 1 from the data as it stands (SPEC
+    4b.6), added under the cycle's row lock (flush only: the caller commits)."""
+    row = current(session, cycle)
+    if row is not None or cycle.published_at is None:
+        return row
+    session.execute(select(Cycle.id).where(Cycle.id == cycle.id).with_for_update())
+    return current(session, cycle) or publish_first(session, cycle, "upgrade", UPGRADE_NOTE)
+
+
 def publish_missing(session: Session, author: str = "upgrade") -> list[str]:
     """Release 1 of every published cycle without one (SPEC 4b.6); the cycles' names."""
     done = []
@@ -194,19 +205,20 @@ def stamp(row: ReleaseRow) -> ReleaseStamp:
     return ReleaseStamp(row.number, at, row.note, row.figures_hash)
 
 
-_contents: cachetools.LRUCache[int, ReleaseContent] = cachetools.LRUCache(_CONTENT_SLOTS)
+_contents: cachetools.LRUCache[tuple[int, str], ReleaseContent] = cachetools.LRUCache(_CONTENT_SLOTS)
 _lock = threading.Lock()
 
 
 def content(row: ReleaseRow) -> ReleaseContent:
     """A release's stored content, decoded once per process (releases never change)."""
+    key = (row.id, row.figures_hash)  # the hash too: ids start again in another database
     with _lock:
-        found = _contents.get(row.id)
+        found = _contents.get(key)
     if found is None:
         found = codec.decode(ReleaseContent,
                              json.loads(zlib.decompress(row.payload).decode("utf-8")))
         with _lock:
-            _contents[row.id] = found
+            _contents[key] = found
     return found
 
 
@@ -250,6 +262,15 @@ def board_view(results: CycleResults, board_code: str,
     )
 
 
+def known_board(session: Session, board_code: str) -> None:
+    """Raise survey.scoring.UnknownBoardError unless a board has this code."""
+    from survey.models import Board
+    from survey.scoring import UnknownBoardError
+
+    if session.execute(select(Board.id).where(Board.code == board_code)).first() is None:
+        raise UnknownBoardError(f"unknown board: {board_code}")
+
+
 def _empty_board(results: CycleResults, board_code: str) -> ScopeResult:
     from reports.results import EMPTY
     return ScopeResult(kind="board", key=board_code, label=board_code,
@@ -265,7 +286,7 @@ def changed_respondents(before: Basis, after: Basis) -> set[int]:
     return {iid for iid in before.keys() | after.keys() if before.get(iid) != after.get(iid)}
 
 
-_pending: cachetools.LRUCache[tuple[int, int, int], int] = cachetools.LRUCache(64)
+_pending: cachetools.LRUCache[tuple[int, str, int, int], int] = cachetools.LRUCache(64)
 
 
 def pending_changes(session: Session, cycle: Cycle) -> tuple[ReleaseRow, int] | None:
@@ -275,7 +296,7 @@ def pending_changes(session: Session, cycle: Cycle) -> tuple[ReleaseRow, int] | 
         return None
     if row.results_version == cycle.results_version:
         return row, 0
-    key = (row.id, cycle.id, cycle.results_version)
+    key = (row.id, row.figures_hash, cycle.id, cycle.results_version)
     with _lock:
         found = _pending.get(key)
     if found is None:
