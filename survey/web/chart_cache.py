@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import cachetools
-from flask import abort, current_app, g, has_request_context, request
+from flask import abort, current_app, has_request_context, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -97,8 +97,9 @@ def steward_asking() -> bool:
 def source(session: Session, cycle: Cycle) -> Source:
     """The request's source of the cycle's figures (see the module docstring); 404 for a
     release number the cycle does not have. Once per request and cycle."""
-    chosen: dict[int, Source] = g.setdefault("survey_sources", {}) if has_request_context() \
-        else {}
+    # kept with the request (not in g: an app context can outlive one request)
+    chosen: dict[int, Source] = (request.environ.setdefault("survey.sources", {})
+                                 if has_request_context() else {})
     if cycle.id in chosen:
         return chosen[cycle.id]
     args = request.args if has_request_context() else {}
