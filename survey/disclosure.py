@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -160,6 +162,67 @@ def published(n: int, minimum: int) -> bool:
     return n >= minimum
 
 
+@dataclass(frozen=True)
+class HeldBack:
+    """Figures a revision holds back (SPEC 4b.3, survey.services.revisions): each would
+    differ from an earlier release of the cycle by 1 to minimum - 1 respondents. Scoring
+    treats them as suppressed, so rule 1 is applied again around them."""
+
+    cycle_id: int = 0
+    scores: frozenset[tuple[int, str]] = frozenset()  # (partnership id, element key)
+    groups: frozenset[tuple[str, str, str]] = frozenset()  # (kind, key, element key)
+    cells: frozenset[tuple[str, str, str]] = frozenset()  # (scope, partner type, element)
+    others: frozenset[tuple[str, str]] = frozenset()  # gap's other side: (scope, element)
+    items: frozenset[tuple[int, str]] = frozenset()  # (partnership id, element key)
+    comments: frozenset[int] = frozenset()  # partnership ids
+
+    def __len__(self) -> int:
+        return (len(self.scores) + len(self.groups) + len(self.cells) + len(self.others)
+                + len(self.items) + len(self.comments))
+
+    def __or__(self, other: HeldBack) -> HeldBack:
+        return HeldBack(self.cycle_id or other.cycle_id, self.scores | other.scores,
+                        self.groups | other.groups, self.cells | other.cells,
+                        self.others | other.others, self.items | other.items,
+                        self.comments | other.comments)
+
+
+_held: ContextVar[HeldBack | None] = ContextVar("survey_held_back", default=None)
+
+
+@contextmanager
+def holding_back(held: HeldBack) -> Iterator[None]:
+    """Score the cycle `held.cycle_id` with these figures held back (suppressed)."""
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+
+
+def held_back(cycle_id: int) -> HeldBack:
+    """The figures held back while scoring this cycle (none outside a revision)."""
+    held = _held.get()
+    return held if held is not None and held.cycle_id == cycle_id else HeldBack()
+
+
+def score_published(cycle_id: int, partnership_id: int, key: str, n: int, minimum: int) -> bool:
+    """A partnership's element score may be shown: enough respondents, not held back."""
+    return published(n, minimum) and (partnership_id, key) not in held_back(cycle_id).scores
+
+
+def items_grouped_hidden(scored_counts: Iterable[int], minimum: int) -> bool:
+    """Rule 7: a partnership's item figures in an element are hidden when its respondents,
+    grouped by how many of the element's items they scored, form a group of 1 to
+    minimum - 1 beside another group (item sums and the element score, which weighs items
+    by 1 / items scored, are then independent equations)."""
+    groups: dict[int, int] = defaultdict(int)
+    for count in scored_counts:
+        if count:
+            groups[count] += 1
+    return len(groups) > 1 and any(n < minimum for n in groups.values())
+
+
 def items_hidden(responded: int, minimum: int) -> bool:
     """A partnership's item results are hidden whole (counts of don't know and not
     applicable too) when fewer than `minimum` respondents submitted: with one or two
@@ -208,7 +271,8 @@ class Atom:
     n: int
 
 
-def publishable_cells(atoms: Iterable[Atom], minimum: int) -> frozenset[Cell]:
+def publishable_cells(atoms: Iterable[Atom], minimum: int,
+                      held: Iterable[Cell] = ()) -> frozenset[Cell]:
     """The partner-type cells of one element that may be shown, boards' and the state's.
 
     1. A cell of fewer than `minimum` respondents is suppressed.
@@ -226,7 +290,7 @@ def publishable_cells(atoms: Iterable[Atom], minimum: int) -> frozenset[Cell]:
     for a in atoms:
         sizes[a.board, a.partner_type] += a.n
         sizes[STATE_SCOPE, a.partner_type] += a.n
-    shown = {cell for cell, n in sizes.items() if n >= minimum}
+    shown = {cell for cell, n in sizes.items() if n >= minimum} - set(held)
     while True:
         _complement(sizes, shown, minimum)
         if not shown:  # partnerships alone: each holds `minimum` or more

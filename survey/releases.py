@@ -54,13 +54,16 @@ class ReleaseContent:
 
 @dataclass(frozen=True)
 class Respondent:
-    """One submitted respondent as a release saw them: where they stood and a digest of
-    their answers per element (and of their comments), to tell what changed since."""
+    """One submitted respondent as a release saw them: where they stood, and digests of
+    their element scores, of their answers per element and of their comments, to tell
+    whose contribution to a figure changed since (SPEC 4b.3)."""
 
     partnership_id: int
     board_code: str
+    sector: str
     partner_type: str
-    elements: dict[str, str]  # element key -> digest of that element's answers
+    scores: dict[str, str]  # element key -> digest of the element score (scored only)
+    answers: dict[str, str]  # element key -> digest of that element's answers
     comments: str = ""
 
 
@@ -80,37 +83,41 @@ def build_content(session: Session, cycle: Cycle) -> ReleaseContent:
 
 
 def respondent_basis(session: Session, cycle: Cycle) -> Basis:
-    """Every submitted respondent of the cycle with a digest of their answers."""
+    """Every submitted respondent of the cycle with digests of what they contribute."""
+    from survey.questionnaire import Questionnaire
+
+    needed = {e.key: e.half_threshold for e in Questionnaire.from_dict(cycle.content).elements}
     answers: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    levels: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    submitted = (Invitation.cycle_id == cycle.id,
+                 Invitation.status == InvitationStatus.SUBMITTED)
     for iid, element, item, level, special in session.execute(
         select(Answer.invitation_id, Answer.element_key, Answer.item_code, Answer.level,
                Answer.special)
-        .join(Invitation, Invitation.id == Answer.invitation_id)
-        .where(Invitation.cycle_id == cycle.id,
-               Invitation.status == InvitationStatus.SUBMITTED)
+        .join(Invitation, Invitation.id == Answer.invitation_id).where(*submitted)
     ):
         answers[iid][element].append(f"{item}={level if level is not None else special}")
+        if level is not None:
+            levels[iid][element].append(level)
     comments: dict[int, list[str]] = defaultdict(list)
     for iid, element, text in session.execute(
         select(Comment.invitation_id, Comment.element_key, Comment.text)
-        .join(Invitation, Invitation.id == Comment.invitation_id)
-        .where(Invitation.cycle_id == cycle.id,
-               Invitation.status == InvitationStatus.SUBMITTED)
+        .join(Invitation, Invitation.id == Comment.invitation_id).where(*submitted)
     ):
         comments[iid].append(f"{element}:{text}")
     basis: Basis = {}
-    for iid, partnership_id, board_code, ptype in session.execute(
+    for iid, partnership_id, board_code, sector, ptype in session.execute(
         select(Invitation.id, Participation.partnership_id, Participation.board_code,
-               Invitation.partner_type)
-        .join(Participation, Participation.id == Invitation.participation_id)
-        .where(Invitation.cycle_id == cycle.id,
-               Invitation.status == InvitationStatus.SUBMITTED)
+               Participation.sector, Invitation.partner_type)
+        .join(Participation, Participation.id == Invitation.participation_id).where(*submitted)
     ):
-        by_element = answers.get(iid, {})
+        scored = levels.get(iid, {})
         basis[iid] = Respondent(
-            partnership_id, board_code, ptype,
-            {key: _digest(sorted(values)) for key, values in sorted(by_element.items())},
-            _digest(sorted(comments.get(iid, []))) if iid in comments else "")
+            partnership_id, board_code, sector, ptype,
+            {key: _digest([f"{sum(v)}/{len(v)}"]) for key, v in sorted(scored.items())
+             if len(v) >= needed.get(key, 1)},
+            {key: _digest(sorted(v)) for key, v in sorted(answers.get(iid, {}).items())},
+            _digest(sorted(comments[iid])) if iid in comments else "")
     return basis
 
 
@@ -205,7 +212,8 @@ def stamp(row: ReleaseRow) -> ReleaseStamp:
     return ReleaseStamp(row.number, at, row.note, row.figures_hash)
 
 
-_contents: cachetools.LRUCache[tuple[int, str], ReleaseContent] = cachetools.LRUCache(_CONTENT_SLOTS)
+_contents: cachetools.LRUCache[tuple[int, str], ReleaseContent] = cachetools.LRUCache(
+    _CONTENT_SLOTS)
 _lock = threading.Lock()
 
 

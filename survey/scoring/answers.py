@@ -48,12 +48,15 @@ def item_results(session: Session, scored: ScoredCycle, members: Sequence[Partne
     rows = {(row[0], row[1]): tuple(row)[2:]
             for row in session.execute(_submitted(query, scored.cycle, board_code))}
     nothing = (0, None, 0, 0, 0, *[0] * len(levels))
+    grouped = _items_grouped_hidden(session, scored, board_code)
+    held = disclosure.held_back(scored.cycle.id).items
     results = []
     for p in members:
         responded = counts.get(p.participation_id, Counts()).responded
         hidden = disclosure.items_hidden(responded, scored.scale.min_respondents)
         for item in scored.questionnaire.items:
-            if hidden:
+            if hidden or (p.participation_id, item.element_key) in grouped \
+                    or (p.partnership_id, item.element_key) in held:
                 results.append(ItemResult(
                     p.board_code, p.partnership_id, p.partnership, item.element_key, item.code,
                     item.text, 0, None, 0, 0, 0, dict.fromkeys(levels, 0), suppressed=True))
@@ -68,6 +71,22 @@ def item_results(session: Session, scored: ScoredCycle, members: Sequence[Partne
                 responded - answered, {v: int(c) for v, c in zip(levels, per_level, strict=True)},
             ))
     return tuple(results)
+
+
+def _items_grouped_hidden(session: Session, scored: ScoredCycle,
+                          board_code: str | None) -> set[tuple[int, str]]:
+    """(participation, element) pairs whose item figures rule 7 hides (survey.disclosure)."""
+    counts: dict[tuple[int, str], list[int]] = defaultdict(list)
+    query = (select(Invitation.participation_id, Answer.element_key, func.count(Answer.level))
+             .join(Answer, Answer.invitation_id == Invitation.id)
+             .join(Participation, Participation.id == Invitation.participation_id)
+             .group_by(Invitation.participation_id, Answer.element_key, Invitation.id))
+    for participation_id, key, scored_items in session.execute(
+            _submitted(query, scored.cycle, board_code)):
+        counts[participation_id, key].append(int(scored_items))
+    minimum = scored.scale.min_respondents
+    return {pair for pair, values in counts.items()
+            if disclosure.items_grouped_hidden(values, minimum)}
 
 
 def respondent_code(cycle: Cycle, invitation_id: int, salt: str) -> str:
@@ -115,6 +134,7 @@ def comments(session: Session, scored: ScoredCycle, board_code: str | None,
     responded = {pid: sum(types.values()) for pid, types in by_type.items()}
     labels = {pid: disclosure.labelled_types(types, minimum) for pid, types in by_type.items()}
     order = {e.key: e.order for e in scored.questionnaire.elements}
+    held = disclosure.held_back(scored.cycle.id).comments
     rows = session.execute(_submitted(
         select(Participation.partnership_id, CommentRow.element_key, Invitation.partner_type,
                CommentRow.text, Invitation.participation_id)
@@ -126,6 +146,7 @@ def comments(session: Session, scored: ScoredCycle, board_code: str | None,
         Comment(pid, key, ptype if ptype in labels.get(participation_id, ()) else "", text)
         for pid, key, ptype, text, participation_id in rows
         if disclosure.comments_shown(responded.get(participation_id, 0), minimum)
+        and pid not in held
     ]
     shown.sort(key=lambda c: (c.partnership_id,
                               *disclosure.comment_order(order.get(c.element_key, len(order)),
