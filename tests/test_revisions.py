@@ -157,3 +157,43 @@ def test_publish_refuses_without_a_note_or_a_first_release(
     blank = runner.invoke(args=["cycle", "publish", "2026", "--note", "  "])
     assert blank.exit_code == 1 and "a revision needs a note" in blank.output
     assert "1 " in runner.invoke(args=["cycle", "releases", "2026"]).output
+
+
+def token_of(client: FlaskClient, url: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
+                     client.get(url).get_data(as_text=True)).group(1)
+
+
+def test_an_administrator_publishes_a_revision_on_the_web_after_a_confirmation(
+        session: Session, client: FlaskClient, runner: FlaskCliRunner, world: dict) -> None:
+    assert runner.invoke(args=["cycle", "close", "2026"]).exit_code == 0
+    invitation, level = world["late"]
+    answer(session, session.merge(invitation), all_answers(shipped_questionnaire(), level))
+    session.commit()
+    login(client, "lead@example.org")
+    assert client.get("/admin/cycles/2026/publish").status_code == 404
+    client.post("/logout", data={"csrf_token": token_of(client, "/boards/15")})
+    login(client, "admin@example.org")
+    state = client.get("/state?cycle=2026").get_data(as_text=True)
+    assert "Not yet published: 1 response changed since release 1." in state
+    assert "/admin/cycles/2026/publish" in state
+    confirm = client.get("/admin/cycles/2026/publish").get_data(as_text=True)
+    assert "Publish release 2 of cycle 2026" in confirm
+    assert "1 response changed since release 1" in confirm
+    assert "partnership Manufacturing, vision: 1 respondent differs from release 1" in confirm
+    token = token_of(client, "/admin/cycles/2026/publish")
+    blank = client.post("/admin/cycles/2026/publish", data={"csrf_token": token, "note": " "})
+    assert blank.status_code == 422 and "Say what changed" in blank.get_data(as_text=True)
+    cycle = cycle_by_name(session, "2026")
+    assert [r.number for r in releases.all_releases(session, cycle)] == [1]
+    assert client.post("/admin/cycles/2026/publish",
+                       data={"note": "no token"}).status_code == 400  # CSRF
+    done = client.post("/admin/cycles/2026/publish",
+                       data={"csrf_token": token, "note": "a <b>late</b> answer"})
+    assert done.status_code == 302
+    rows = releases.all_releases(session, cycle)
+    assert [(r.number, r.note, r.author) for r in rows][1] == (
+        2, "a <b>late</b> answer", "admin@example.org")
+    page = client.get("/state?cycle=2026").get_data(as_text=True)
+    assert "a &lt;b&gt;late&lt;/b&gt; answer" in page and "<b>late</b>" not in page
+    assert "Not yet published" not in page
