@@ -56,12 +56,16 @@ def cycle_results(
     through `survey.disclosure.published_results`, which also applies who is looking.
     `include_responses` adds row-level answers (stewards only; the CSV streams them with
     `answers.response_rows` instead). `respondent_salt` keys the anonymous respondent
-    codes (default: the cycle's content hash). Raises UnknownBoardError for a board code
+    codes: the instance's secret (SPEC 4a rule 8), required with `include_responses`.
+    Raises UnknownBoardError for a board code
     that is neither a board nor a board of the cycle's partnerships.
     """
     scored = partnership_scores(session, cycle)
     board_name = _board_name(session, scored, board_code)
-    earlier = [partnership_scores(session, c) for c in previous_cycles(session, cycle)]
+    # Only published cycles feed change and trends (SPEC 4b.1): a historical cycle filled by
+    # import and never published gives nothing to compare with.
+    earlier = [partnership_scores(session, c) for c in previous_cycles(session, cycle)
+               if c.published_at is not None]
     members = [p for p in scored.partnerships if board_code is None or p.board_code == board_code]
 
     board_of = {p.participation_id: p.board_code for p in scored.partnerships}
@@ -77,7 +81,9 @@ def cycle_results(
     type_scopes = [STATE_SCOPE, *(b.key for b in scopes.boards)]
     pools = partner_types.type_pools(session, scored)
     questionnaire = scored.questionnaire
-    salt = respondent_salt if respondent_salt is not None else cycle.content_hash
+    if include_responses and respondent_salt is None:
+        raise ValueError("row-level respondent codes need the instance's secret (SPEC 4a rule 8)")
+    salt = respondent_salt or ""
     return CycleResults(
         cycle=cycle.name, cycle_status=cycle.status, opens_on=cycle.opens_on,
         closes_on=cycle.closes_on, generated_at=dt.datetime.now(dt.UTC),

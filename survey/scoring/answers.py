@@ -7,6 +7,7 @@ row-level answers (`response_rows`, a stream for the CSV) are for stewards only.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -90,9 +91,15 @@ def _items_grouped_hidden(session: Session, scored: ScoredCycle,
 
 
 def respondent_code(cycle: Cycle, invitation_id: int, salt: str) -> str:
-    """A stable anonymous respondent code that reveals no name, email or id."""
-    digest = hashlib.sha256(f"{cycle.id}:{invitation_id}:{salt}".encode()).hexdigest()
-    return "R" + digest[:8]
+    """An anonymous respondent code keyed with `salt` (the instance's secret: SPEC 4a rule
+    8): an HMAC, so nobody without the secret can compute it from public values."""
+    return _code(cycle.id, invitation_id, salt)
+
+
+def _code(cycle_id: int, invitation_id: int, key: str) -> str:
+    digest = hmac.new(key.encode("utf-8"), f"{cycle_id}:{invitation_id}".encode(),
+                      hashlib.sha256).hexdigest()
+    return "R" + digest[:12]
 
 
 def responses(session: Session, scored: ScoredCycle, board_code: str | None,
@@ -111,12 +118,13 @@ def responses(session: Session, scored: ScoredCycle, board_code: str | None,
         .join(Participation, Participation.id == Invitation.participation_id), cycle, board_code)
     ):
         answers[invitation_id, code] = str(level) if level is not None else str(special)
-    coded = sorted((board, partnership, respondent_code(cycle, iid, salt), ptype, iid)
+    # ordered by code (SPEC 4a rule 8), never by roster or submission order
+    coded = sorted((respondent_code(cycle, iid, salt), board, partnership, ptype, iid)
                    for iid, board, partnership, ptype in respondents)
     return tuple(
         ResponseRow(cycle.name, board, partnership, code, ptype, item.element_key, item.code,
                     answers.get((iid, item.code), ""))
-        for board, partnership, code, ptype, iid in coded
+        for code, board, partnership, ptype, iid in coded
         for item in scored.questionnaire.items
     )
 
@@ -154,39 +162,40 @@ def comments(session: Session, scored: ScoredCycle, board_code: str | None,
     return tuple(shown)
 
 
-def response_rows(session: Session, cycle: Cycle, salt: str | None = None,
-                  batch: int = 2000) -> Iterator[tuple[str, ...]]:
+def response_rows(session: Session, cycle: Cycle, salt: str, batch: int = 500,
+                  ) -> Iterator[tuple[str, ...]]:
     """Every stored answer of the cycle's submitted respondents, in the responses import
-    format's columns, streamed from one SELECT: for stewards only (see
-    survey.services.responses_export).
+    format's columns: for stewards only (see survey.services.responses_export).
 
-    The respondent is a code keyed by `salt` (default: the cycle's content hash), never a
-    name, email or organization. Unanswered items have no row, as in the import. The
-    cycle's attributes are read now, so the rows can stream after the request's own
-    transaction has ended.
+    The respondent is a code keyed by `salt` (the instance's secret), never a name, email
+    or organization; rows come respondent by respondent in the order of their codes (SPEC
+    4a rule 8), `batch` respondents per SELECT, so memory stays flat. Unanswered items
+    have no row, as in the import. The cycle's attributes are read now, so the rows can
+    stream after the request's own transaction has ended.
     """
-    key = salt if salt is not None else cycle.content_hash
-    query = (
-        select(Participation.board_code, Participation.partnership_name, Invitation.id,
-               Invitation.partner_type, Answer.element_key, Answer.item_code, Answer.level,
-               Answer.special)
-        .join(Invitation, Invitation.participation_id == Participation.id)
-        .join(Answer, Answer.invitation_id == Invitation.id)
-        .where(Invitation.cycle_id == cycle.id, Invitation.status == SUBMITTED)
-        .order_by(Participation.board_code, Participation.partnership_name, Invitation.id,
-                  Answer.element_key, Answer.item_code)
-        .execution_options(yield_per=batch)
-    )
-    return _coded_rows(session, query, cycle.id, cycle.name, key)
+    ids = session.execute(select(Invitation.id).where(
+        Invitation.cycle_id == cycle.id, Invitation.status == SUBMITTED)).scalars().all()
+    ordered = sorted((_code(cycle.id, iid, salt), iid) for iid in ids)
+    return _coded_rows(session, ordered, cycle.id, cycle.name, batch)
 
 
-def _coded_rows(session: Session, query: Select[Any], cycle_id: int, name: str,
-                salt: str) -> Iterator[tuple[str, ...]]:
-    last, code = None, ""
-    for board, partnership, iid, ptype, element, item, level, special in session.execute(query):
-        if iid != last:  # rows come respondent by respondent
-            last = iid
-            digest = hashlib.sha256(f"{cycle_id}:{iid}:{salt}".encode()).hexdigest()
-            code = "R" + digest[:8]  # as respondent_code
-        yield (name, board, partnership, code, ptype, element, item,
-               str(level) if level is not None else (special or ""))
+def _coded_rows(session: Session, ordered: list[tuple[str, int]], cycle_id: int, name: str,
+                batch: int) -> Iterator[tuple[str, ...]]:
+    for start in range(0, len(ordered), batch):
+        chunk = ordered[start:start + batch]
+        rows: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for row in session.execute(
+            select(Invitation.id, Participation.board_code, Participation.partnership_name,
+                   Invitation.partner_type, Answer.element_key, Answer.item_code, Answer.level,
+                   Answer.special)
+            .join(Participation, Participation.id == Invitation.participation_id)
+            .join(Answer, Answer.invitation_id == Invitation.id)
+            .where(Invitation.cycle_id == cycle_id,
+                   Invitation.id.in_([iid for _, iid in chunk]))
+            .order_by(Answer.element_key, Answer.item_code)
+        ):
+            rows[row[0]].append(tuple(row)[1:])
+        for code, iid in chunk:
+            for board, partnership, ptype, element, item, level, special in rows.get(iid, ()):
+                yield (name, board, partnership, code, ptype, element, item,
+                       str(level) if level is not None else (special or ""))
