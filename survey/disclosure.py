@@ -138,6 +138,46 @@ def for_viewer(results: CycleResults, cycle: Cycle, viewer: Viewer,
     return results
 
 
+def for_insider(results: CycleResults, partnership_id: int,
+                own_elements: Iterable[str]) -> CycleResults:
+    """Rule 6: a partner's results page. The partner knows their own answers, so each of
+    their partnership's element scores shows only where the respondents behind it other
+    than that partner number at least `min_respondents` (`own_elements`: the elements
+    where the partner has a score); the overall, stage, change and trend of the
+    partnership go with any element hidden so. Board and state figures stay."""
+    minimum = results.scale.min_respondents
+    own = set(own_elements)
+    partnership = next((p for p in results.partnerships if p.partnership_id == partnership_id),
+                       None)
+    if partnership is None:
+        return results
+    hidden = {key for key, score in partnership.elements.items()
+              if score.shown and score.n - (1 if key in own else 0) < minimum}
+    if not hidden:
+        return results
+    from reports.results import OVERALL, Score
+
+    elements = {key: Score(None, s.n, suppressed=True) if key in hidden else s
+                for key, s in partnership.elements.items()}
+    masked = dataclasses.replace(
+        partnership, elements=elements, stage=None,
+        overall=Score(None, partnership.overall.n, suppressed=True))
+    gone = hidden | {OVERALL}
+    key = str(partnership_id)
+    return dataclasses.replace(
+        results,
+        partnerships=tuple(masked if p is partnership else p for p in results.partnerships),
+        changes=tuple(c for c in results.changes
+                      if not (c.partnership_id == partnership_id and c.element_key in gone)),
+        trends=tuple(t for t in results.trends
+                     if not (t.scope_key == key and t.scope_kind in ("partnership", "")
+                             and t.cycle == results.cycle and t.element_key in gone)),
+        item_results=tuple(i for i in results.item_results
+                           if i.partnership_id != partnership_id),
+        comments=tuple(c for c in results.comments if c.partnership_id != partnership_id),
+    )
+
+
 def only_partnership(results: CycleResults, partnership_id: int) -> CycleResults:
     """One partnership's own figures and the state's: nothing of the board it stood in."""
     key = str(partnership_id)

@@ -230,10 +230,26 @@ def content(row: ReleaseRow) -> ReleaseContent:
     return found
 
 
+_bases: cachetools.LRUCache[tuple[int, str], Basis] = cachetools.LRUCache(_CONTENT_SLOTS)
+
+
 def basis_of(row: ReleaseRow) -> Basis:
-    """The respondents a release was drawn from."""
-    data = json.loads(zlib.decompress(row.basis).decode("utf-8"))
-    return {int(k): codec.decode(Respondent, v) for k, v in data.items()}
+    """The respondents a release was drawn from (decoded once per process)."""
+    key = (row.id, row.figures_hash)
+    with _lock:
+        found = _bases.get(key)
+    if found is None:
+        data = json.loads(zlib.decompress(row.basis).decode("utf-8"))
+        found = {int(k): codec.decode(Respondent, v) for k, v in data.items()}
+        with _lock:
+            _bases[key] = found
+    return found
+
+
+def own_scored_elements(row: ReleaseRow, invitation_id: int) -> frozenset[str]:
+    """The elements where this respondent had a score in the release (SPEC 4a rule 6)."""
+    found = basis_of(row).get(invitation_id)
+    return frozenset(found.scores) if found is not None else frozenset()
 
 
 def release_results(row: ReleaseRow, board_code: str | None = None) -> CycleResults:

@@ -43,13 +43,14 @@ def world(session: Session) -> dict:
     health = make_partnership(session, b15, "Health Care", sector="Health care")
     logistics = make_partnership(session, b16, "Logistics", sector="Logistics")
     cycle = make_cycle(session, "2026", CycleStatus.OPEN)
-    late = None
+    late, tokens = None, []
     for partnership, levels in ((manufacturing, (2, 2, 3, 4)), (health, (3, 3, 4)),
                                 (logistics, (1, 2, 2))):
         for n, level in enumerate(levels):
             ptype = ("business", "education", "workforce", "business")[n]
             member = make_member(session, partnership, ptype)
-            invitation, _ = make_invitation(session, cycle, member)
+            invitation, token = make_invitation(session, cycle, member)
+            tokens.append(token)
             if n == 3:  # the fourth Manufacturing member answers only after the close
                 late = (invitation, level)
                 continue
@@ -58,7 +59,8 @@ def world(session: Session) -> dict:
     create_user(session, "state@example.org", PASSWORD, "state")
     create_user(session, "admin@example.org", PASSWORD, "admin")
     session.commit()
-    return {"late": late, "manufacturing": manufacturing.id}
+    return {"late": late, "manufacturing": manufacturing.id, "health": health.id,
+            "b16": b16.id, "tokens": tokens}
 
 
 def login(client: FlaskClient, email: str) -> None:
