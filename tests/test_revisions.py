@@ -99,6 +99,7 @@ def test_reopen_and_a_late_submission_change_nothing_a_lead_reads_until_a_revisi
     answer(session, session.merge(invitation), all_answers(shipped_questionnaire(), level))
     session.commit()
     assert lead_outputs(client) == before  # open again: still release 1, byte for byte
+    assert lead_outputs(client, "live=1") == before  # live figures are for stewards only
     assert runner.invoke(args=["cycle", "close", "2026"]).exit_code == 0
     assert lead_outputs(client) == before
     cli = runner.invoke(args=["export", str(tmp_path / "b.xlsx"), "--cycle", "2026",
