@@ -20,6 +20,7 @@ import json
 import sys
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -54,7 +55,7 @@ def _key(key: Any) -> str:
 
 def decode(cls: type[T], data: Any) -> T:
     """The object of type `cls` that `encode` turned into `data`."""
-    return _decode(cls, data)  # type: ignore[no-any-return]
+    return _decoder(cls)(data)  # type: ignore[no-any-return]
 
 
 def dumps(value: Any) -> str:
@@ -70,45 +71,69 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def _decode(hint: Any, data: Any) -> Any:
+    return _decoder(hint)(data)
+
+
+@functools.cache
+def _decoder(hint: Any) -> Callable[[Any], Any]:
+    """A function reading JSON data as `hint`, built once per type (hot path of a read)."""
     if hint is Any or hint is object:
-        return data
+        return _same
     origin = typing.get_origin(hint)
     if origin is typing.Union or origin is types.UnionType:
         arms = [a for a in typing.get_args(hint) if a is not type(None)]
-        if data is None:
-            return None
         if len(arms) == 1:
-            return _decode(arms[0], data)
-        return _decode_union(arms, data)
+            inner = _decoder(arms[0])
+            return lambda data: None if data is None else inner(data)
+        return lambda data: None if data is None else _decode_union(arms, data)
     if origin is tuple:
         args = typing.get_args(hint)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(args[0], v) for v in data)
-        return tuple(_decode(a, v) for a, v in zip(args, data, strict=True))
+            item = _decoder(args[0])
+            return lambda data: tuple(item(v) for v in data)
+        parts = [_decoder(a) for a in args]
+        return lambda data: tuple(f(v) for f, v in zip(parts, data, strict=True))
     if origin is list:
         (arg,) = typing.get_args(hint)
-        return [_decode(arg, v) for v in data]
+        item = _decoder(arg)
+        return lambda data: [item(v) for v in data]
     if origin is dict:
         key_hint, value_hint = typing.get_args(hint)
-        return {_decode_key(key_hint, k): _decode(value_hint, v) for k, v in data.items()}
+        value = _decoder(value_hint)
+        return lambda data: {_decode_key(key_hint, k): value(v) for k, v in data.items()}
     if origin is typing.Literal:
-        return data
+        return _same
     if isinstance(hint, type):
-        return _decode_plain(hint, data)
+        if dataclasses.is_dataclass(hint):
+            return _dataclass_decoder(hint)
+        return functools.partial(_decode_plain, hint)
     raise TypeError(f"cannot read a {hint!r} from a release")
 
 
-def _decode_plain(hint: type, data: Any) -> Any:
-    if dataclasses.is_dataclass(hint):
-        hints = _hints(hint)
-        fields = dataclasses.fields(hint)
-        values = {f.name: _decode(hints[f.name], data[f.name]) for f in fields if f.name in data}
-        made = hint(**{k: v for k, v in values.items()
-                       if next(f for f in fields if f.name == k).init})
-        for f in fields:  # fields outside __init__ (init=False) are set as stored
-            if not f.init and f.name in values:
-                object.__setattr__(made, f.name, values[f.name])
+def _same(data: Any) -> Any:
+    return data
+
+
+def _dataclass_decoder(cls: type) -> Callable[[Any], Any]:
+    hints = _hints(cls)
+    fields = dataclasses.fields(cls)
+    readers = [(f.name, f.init, _decoder(hints[f.name])) for f in fields]
+    late = any(not init for _, init, _ in readers)
+
+    def read(data: Any) -> Any:
+        values = {name: reader(data[name]) for name, init, reader in readers
+                  if name in data and init}
+        made = cls(**values)
+        if late:  # fields outside __init__ (init=False) are set as stored
+            for name, init, reader in readers:
+                if not init and name in data:
+                    object.__setattr__(made, name, reader(data[name]))
         return made
+
+    return read
+
+
+def _decode_plain(hint: type, data: Any) -> Any:
     if issubclass(hint, enum.Enum):
         return hint(data)
     if hint is dt.datetime:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reports.results import OVERALL, STATE_SCOPE, Score
-from survey.models import Cycle, Invitation, Partnership
+from survey.models import Cycle, Invitation, Partnership, utcnow
 from survey.questionnaire import ELEMENT_KEYS, Questionnaire
 from survey.scoring import (
     UnknownBoardError,
@@ -67,10 +67,16 @@ SECRET = "instance-secret-for-tests"  # respondent codes are keyed (SPEC 4a rule
 Q = make_questionnaire()
 
 
-def cycle(session: Session, name: str = "2026", year: int | None = None) -> Cycle:
+def cycle(session: Session, name: str = "2026", year: int | None = None,
+          published: bool = True) -> Cycle:
+    """A cycle open for answers; published (closed once and reopened) unless asked not to:
+    only published cycles feed change and trends (SPEC 4b.1)."""
     opens = dt.date(year or int(name), 1, 15)
-    return make_cycle(session, name, opens_on=opens, closes_on=opens + dt.timedelta(days=60),
+    made = make_cycle(session, name, opens_on=opens, closes_on=opens + dt.timedelta(days=60),
                       questionnaire=Q)
+    if published:
+        made.published_at = utcnow()
+    return made
 
 
 def levels(*values: int | str, key: str = "vision") -> dict[str, int | str]:
@@ -641,3 +647,18 @@ def test_scope_without_a_published_partnership_is_suppressed(session):
     assert boards["02"].elements["data"] == Score(4.0, 1)
     assert results.state.elements["data"] == Score(4.0, 1)  # not (2 + 4) / 2
     assert not results.state.overall.suppressed
+
+
+def test_a_cycle_never_published_feeds_no_change_or_trend(session):
+    """SPEC 4b.1: a historical cycle filled by import and never published is no baseline."""
+    p = make_partnership(session, make_board(session, "01"))
+    history = cycle(session, "2025", published=False)
+    current = cycle(session, "2026")
+    crowd(session, history, p, 1, 1, 1)
+    crowd(session, current, p, 3, 3, 3)
+    results = cycle_results(session, current)
+    assert results.changes and all(c.previous_cycle is None for c in results.changes)
+    assert {t.cycle for t in results.trends} == {"2026"}
+    history.published_at = utcnow()
+    session.flush()
+    assert {c.previous_cycle for c in cycle_results(session, current).changes} == {"2025"}
