@@ -73,7 +73,7 @@ def measure(kind: str, url: str) -> dict[str, float]:
         elif kind == "read":
             row = releases.current(session, cycle)
             assert row is not None, "publish first"
-            releases.release_results(row, "05")
+            releases.release_results(row, "05", session)  # the board's stored part
         elif kind == "live-board":
             cycle_results(session, cycle, "05")
         seconds = time.perf_counter() - started

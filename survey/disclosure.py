@@ -115,7 +115,7 @@ def published_results(session: Session, cycle: Cycle, board_code: str | None = N
     elif is_published(cycle) and not (live and viewer.is_steward):
         row = releases.ensure(session, cycle)
     if row is not None:
-        results = releases.release_results(row, board_code)
+        results = releases.release_results(row, board_code, session)
         if board_code is not None and not results.partnerships:
             releases.known_board(session, board_code)  # UnknownBoardError otherwise
     else:

@@ -445,5 +445,20 @@ class Release(Base):
     figures_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the payload's JSON
     results_version: Mapped[int] = mapped_column(Integer)  # the cycle's, when published
     held_back: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # why, how many
+    # read only when needed: a page asks for the release row on every request
+    payload: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    basis: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+
+class ReleasePart(Base):
+    """One board's results of a release, stored apart (as survey.releases.board_view
+    cuts them from the state's): a board's page reads its part only, at any state size."""
+
+    __tablename__ = "release_parts"
+    __table_args__ = (UniqueConstraint("release_id", "board_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"),
+                                            index=True)
+    board_code: Mapped[str] = mapped_column(String(20))
     payload: Mapped[bytes] = mapped_column(LargeBinary)
-    basis: Mapped[bytes] = mapped_column(LargeBinary)

@@ -142,7 +142,7 @@ def _results(session: Session, cycle: Cycle, board_code: str | None,
              found: Source) -> CycleResults:
     def build() -> CycleResults:
         if found.release is not None:
-            return releases.release_results(found.release, board_code)
+            return releases.release_results(found.release, board_code, session)
         live = scoring.cycle_results(session, cycle, board_code)
         return dataclasses.replace(live, provisional=True)  # stewards' live view
 

@@ -40,8 +40,23 @@ def upgrade() -> None:
     with op.batch_alter_table('releases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_releases_cycle_id'), ['cycle_id'], unique=False)
 
+    op.create_table('release_parts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('release_id', sa.Integer(), nullable=False),
+    sa.Column('board_code', sa.String(length=20), nullable=False),
+    sa.Column('payload', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['release_id'], ['releases.id'], name=op.f('fk_release_parts_release_id_releases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_release_parts')),
+    sa.UniqueConstraint('release_id', 'board_code', name=op.f('uq_release_parts_release_id_board_code'))
+    )
+    with op.batch_alter_table('release_parts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_release_parts_release_id'), ['release_id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('release_parts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_release_parts_release_id'))
+    op.drop_table('release_parts')
     with op.batch_alter_table('releases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_releases_cycle_id'))
     op.drop_table('releases')
