@@ -125,3 +125,21 @@ def test_the_first_close_publishes_release_1_and_a_second_close_does_not(
     row, pending = releases.pending_changes(session, cycle)
     assert (row.number, pending) == (1, 1)
     assert session.execute(select(Release.id)).scalars().all() == [first.id]
+
+
+def test_the_release_line_is_on_the_workbook_summary_and_about_as_text() -> None:
+    import datetime as dt
+    import io
+
+    import openpyxl
+
+    from reports.results import ReleaseStamp
+    from reports.workbook import build_workbook
+
+    stamp = ReleaseStamp(2, dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC), "=HYPERLINK(1) paper")
+    book = openpyxl.load_workbook(io.BytesIO(build_workbook(
+        dataclasses.replace(sample_results(), release=stamp))))
+    for sheet in ("Summary", "About"):
+        cells = {row[0].value: row[1] for row in book[sheet].iter_rows() if row[0].value}
+        assert cells["Release"].value == "Release 2, 2026-03-02: =HYPERLINK(1) paper"
+        assert cells["Release"].data_type == "s"  # text, never a formula
