@@ -383,8 +383,6 @@ def derivable_small_sets(atoms: Sequence[Atom], shown: Iterable[Cell],
     """Every set of atoms holding 1 to minimum - 1 respondents whose sum can be worked
     out from the partnerships' sums and the shown cells' sums; [()] when too many
     subsets would have to be tried to be sure."""
-    import numpy as np  # local: numpy adds ~0.1 s to every command start
-
     atoms = [a for a in atoms if a.n > 0]
     generators: list[list[int]] = []
     by_partnership: dict[int, list[int]] = defaultdict(list)
@@ -395,38 +393,49 @@ def derivable_small_sets(atoms: Sequence[Atom], shown: Iterable[Cell],
         by_cell[STATE_SCOPE, a.partner_type].append(index)
     generators += by_partnership.values()
     generators += [by_cell[c] for c in shown if c in by_cell]
-    small = [i for i, a in enumerate(atoms) if a.n < minimum]
+    found = small_derivable([a.n for a in atoms], generators, minimum)
+    return [()] if found == [()] else [tuple(atoms[i] for i in subset) for subset in found]
+
+
+def small_derivable(sizes: Sequence[int], generators: list[list[int]],
+                    minimum: int) -> list[tuple[int, ...]]:
+    """Every set of parts (indexes) holding 1 to minimum - 1 respondents in all (`sizes`:
+    respondents per part) whose sum is in the span of the known sums (`generators`: the
+    parts each known sum adds up); [()] when too many subsets would have to be tried."""
+    import numpy as np  # local: numpy adds ~0.1 s to every command start
+
+    small = [i for i, n in enumerate(sizes) if 0 < n < minimum]
     if not small:
         return []
-    signatures = _signatures(len(atoms), generators)
-    # One number per atom (its signature against fixed random weights): subsets are
+    signatures = _signatures(len(sizes), generators)
+    # One number per part (its signature against fixed random weights): subsets are
     # searched by these, and a subset whose numbers add to 0 is confirmed on the vectors.
     weights = np.random.default_rng(20_260_401).integers(1, _PRIME, signatures.shape[1])
     hashes = [int(h) for h in _dot_mod(signatures, weights)]
     by_hash: dict[int, list[int]] = defaultdict(list)
     for position, index in enumerate(small):
         by_hash[hashes[index]].append(position)
-    found: list[tuple[Atom, ...]] = []
+    found: list[tuple[int, ...]] = []
     tried = 0
-    # (first position free to add, respondents so far, hash sum so far, atoms chosen)
+    # (first position free to add, respondents so far, hash sum so far, parts chosen)
     stack: list[tuple[int, int, int, tuple[int, ...]]] = [(0, 0, 0, ())]
     while stack:
         start, total, summed, chosen = stack.pop()
         tried += 1
         if tried > _BUDGET:
             return [()]
-        # complete the subset with one atom whose number cancels the sum
+        # complete the subset with one part whose number cancels the sum
         for position in by_hash.get((-summed) % _PRIME, ()):
             index = small[position]
-            if position >= start and total + atoms[index].n < minimum:
+            if position >= start and total + sizes[index] < minimum:
                 subset = [*chosen, index]
                 if not (signatures[subset].sum(axis=0) % _PRIME).any():
-                    found.append(tuple(atoms[i] for i in subset))
-        # or add an atom that leaves room for at least one more
+                    found.append(tuple(subset))
+        # or add a part that leaves room for at least one more
         for position in range(start, len(small)):
             index = small[position]
-            if total + atoms[index].n + 1 < minimum:
-                stack.append((position + 1, total + atoms[index].n,
+            if total + sizes[index] + 1 < minimum:
+                stack.append((position + 1, total + sizes[index],
                               (summed + hashes[index]) % _PRIME, (*chosen, index)))
     return found
 

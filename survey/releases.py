@@ -357,9 +357,11 @@ def pending_changes(session: Session, cycle: Cycle) -> tuple[ReleaseRow, int] | 
     row = current(session, cycle)
     if row is None:
         return None
-    if row.results_version == cycle.results_version:
+    # read now: a flush bumps the counter in SQL, past the loaded object (survey.scoring.cycles)
+    version = session.execute(select(Cycle.results_version).where(Cycle.id == cycle.id)).scalar()
+    if row.results_version == version:
         return row, 0
-    key = (row.id, row.figures_hash, cycle.id, cycle.results_version)
+    key = (row.id, row.figures_hash, cycle.id, version or 0)
     with _lock:
         found = _pending.get(key)
     if found is None:

@@ -43,6 +43,8 @@ class HeldFigure:
 
     @property
     def reason(self) -> str:
+        if not self.differ:  # found by rule 1 over every release together
+            return f"{self.figure}: would give respondents away with the earlier releases"
         who = "respondent differs" if self.differ == 1 else "respondents differ"
         return f"{self.figure}: {self.differ} {who} from release {self.release}"
 
@@ -83,9 +85,16 @@ def plan_revision(session: Session, cycle: Cycle) -> RevisionPlan:
         with disclosure.holding_back(held):
             content = releases.build_content(session, cycle)
         more = HeldBack(cycle.id)
+        minimum = content.results.scale.min_respondents
         for number, results, old_basis in past:
             found, why = differences(results, old_basis, content.results, basis, number,
-                                     content.results.scale.min_respondents)
+                                     minimum)
+            more = more | found
+            for key, figure in why.items():
+                reasons.setdefault(key, figure)
+        if len(more) == 0:  # each figure passes alone: now every release together (rule 1)
+            found, why = combined_leaks([(r, b) for _, r, b in past], content.results, basis,
+                                        minimum, past[-1][0])
             more = more | found
             for key, figure in why.items():
                 reasons.setdefault(key, figure)
@@ -225,6 +234,82 @@ def differences(old: CycleResults, old_basis: Basis, new: CycleResults, new_basi
     held = HeldBack(0, frozenset(scores), frozenset(groups), frozenset(cells),
                     frozenset(others), frozenset(items), frozenset(comments))
     return held, why
+
+
+Variable = tuple[int, str]  # a respondent and their score: a changed answer is a new unknown
+
+
+def known_sums(results: CycleResults, basis: Basis, element: str) -> list[frozenset[Variable]]:
+    """The sets of respondents whose score sum in `element` a release gives (a mean times
+    its n): shown partnership scores, partner-type cells and the gap's other side. Scope
+    means are means of shown partnership scores and add nothing to them."""
+    shown = _published_scores(results)
+    sums: list[frozenset[Variable]] = []
+    scored = {iid: r for iid, r in basis.items() if element in r.scores}
+    for pid, key in shown:
+        if key == element:
+            sums.append(frozenset((i, r.scores[element]) for i, r in scored.items()
+                                  if r.partnership_id == pid))
+    pooled = {i: r for i, r in scored.items() if (r.partnership_id, element) in shown}
+    for cell in results.partner_types:
+        if cell.elements[element].shown:
+            sums.append(frozenset(
+                (i, r.scores[element]) for i, r in pooled.items()
+                if r.partner_type == cell.partner_type
+                and cell.scope in (STATE_SCOPE, r.board_code)))
+    for gap in results.gaps:
+        if gap.element_key == element and gap.others.shown:
+            sums.append(frozenset(
+                (i, r.scores[element]) for i, r in pooled.items()
+                if r.partner_type != BUSINESS and gap.scope in (STATE_SCOPE, r.board_code)))
+    return [s for s in sums if s]
+
+
+def combined_leaks(past: list[tuple[CycleResults, Basis]], new: CycleResults, new_basis: Basis,
+                   minimum: int, number: int,
+                   ) -> tuple[HeldBack, dict[tuple[str, ...], HeldFigure]]:
+    """Rule 1 over every release together (SPEC 4a rule 9): where the sums of all releases
+    give away 1 to minimum - 1 respondents, hold back the new release's scores of their
+    partnerships in that element (and its partner-type cells there, if one has left)."""
+    scores: set[tuple[int, str]] = set()
+    cells: set[tuple[str, str, str]] = set()
+    why: dict[tuple[str, ...], HeldFigure] = {}
+    names = {p.partnership_id: p.label for p in new.partnerships}
+    for element in (e.key for e in new.elements):
+        sums = [s for results, basis in (*past, (new, new_basis))
+                for s in known_sums(results, basis, element)]
+        involved = _leaked(sums, minimum)
+        for iid, _ in involved:
+            respondent = new_basis.get(iid)
+            pid = respondent.partnership_id if respondent else None
+            if pid is not None and (pid, element) in _published_scores(new):
+                scores.add((pid, element))
+                why.setdefault(("x", str(pid), element), HeldFigure(
+                    f"partnership {names.get(pid, pid)}, {element}", number, 0))
+            else:
+                cells.update((c.scope, c.partner_type, element) for c in new.partner_types
+                             if c.elements[element].shown)
+    return HeldBack(0, frozenset(scores), cells=frozenset(cells)), why
+
+
+def _leaked(sums: list[frozenset[Variable]], minimum: int) -> set[Variable]:
+    """The respondents in any set of 1 to minimum - 1 whose sum the sums give away."""
+    membership: dict[Variable, list[int]] = {}
+    for index, members in enumerate(sums):
+        for variable in members:
+            membership.setdefault(variable, []).append(index)
+    classes: dict[tuple[int, ...], list[Variable]] = {}
+    for variable, where in membership.items():
+        classes.setdefault(tuple(where), []).append(variable)
+    parts = list(classes.values())
+    generators: list[list[int]] = [[] for _ in sums]
+    for index, where in enumerate(classes):
+        for s in where:
+            generators[s].append(index)
+    found = disclosure.small_derivable([len(p) for p in parts], generators, minimum)
+    if found == [()]:  # too many subsets to be sure: everyone counts as given away
+        return set(membership)
+    return {v for subset in found for index in subset for v in parts[index]}
 
 
 def _published_scores(results: CycleResults) -> set[tuple[int, str]]:
