@@ -169,7 +169,10 @@ def build_report(results: CycleResults, generated_on: dt.date | None = None,
 def report_data(results: CycleResults, generated_on: dt.date | None = None,
                 board_charts: bool = False) -> Report:
     """What the report shows, computed from the results (no rendering)."""
-    provisional = results.provisional or results.cycle_status == "open"
+    # A release is published whatever the cycle's status since (reopened); live figures of
+    # an open cycle are provisional.
+    provisional = results.provisional or (results.release is None
+                                          and results.cycle_status == "open")
     generated_on = generated_on or dt.date.today()
     code = results.board_code
     if code is not None:

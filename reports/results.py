@@ -281,6 +281,7 @@ class TrendPoint:
     scope_key: str
     element_key: str
     score: Score
+    scope_kind: str = ""  # "state", "board" or "partnership" (a board code may equal an id)
 
 
 @dataclass(frozen=True)
@@ -372,6 +373,21 @@ class InstrumentItem:
 
 
 @dataclass(frozen=True)
+class ReleaseStamp:
+    """Which published release results come from (SPEC 4b.4): printed on every output."""
+
+    number: int
+    published_at: dt.datetime
+    note: str
+    figures_hash: str = ""
+
+    @property
+    def line(self) -> str:
+        """"Release 2, 2026-03-02: paper responses from two partnerships"."""
+        return f"Release {self.number}, {self.published_at:%Y-%m-%d}: {self.note}"
+
+
+@dataclass(frozen=True)
 class CycleResults:
     """Everything the figures of one cycle (optionally one board) are drawn from."""
 
@@ -405,6 +421,8 @@ class CycleResults:
     benchmarks: tuple[BenchmarkResult, ...] = ()  # statewide and per sector, even for a board
     instrument: tuple[InstrumentElement, ...] = ()  # stewards only, the state workbook only
     instrument_items: tuple[InstrumentItem, ...] = ()
+    # The published release these results are (survey.releases); None for live figures.
+    release: ReleaseStamp | None = None
 
     def element(self, key: str) -> ElementInfo:
         return next(e for e in self.elements if e.key == key)

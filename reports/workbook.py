@@ -306,6 +306,7 @@ def _summary(wb: Workbook, results: CycleResults) -> None:
         ["Status", results.cycle_status],
         ["Results", "provisional: the cycle is not closed yet, figures will change"
          if results.provisional else "published"],
+        ["Release", _release_line(results)],
         ["Opens", _Value(results.opens_on, DATE_FORMAT)],
         ["Closes", _Value(results.closes_on, DATE_FORMAT)],
         [generated_label, _Value(generated, DATETIME_FORMAT)],
@@ -568,6 +569,13 @@ RULES: tuple[tuple[str, str], ...] = (
 )
 
 
+def _release_line(results: CycleResults) -> str:
+    """Which published release this is (SPEC 4b.4), or that the figures are live."""
+    if results.release is not None:
+        return results.release.line
+    return "none: live figures, provisional" if results.provisional else "none"
+
+
 def _about(wb: Workbook, results: CycleResults) -> None:
     ws = wb.create_sheet("About")
     scale = results.scale
@@ -578,6 +586,8 @@ def _about(wb: Workbook, results: CycleResults) -> None:
         ["Change threshold", _Value(scale.change_threshold, SCORE_FORMAT)],
         ["Sustained level", scale.sustained_level],
         ["Questionnaire content hash", results.content_hash],
+        ["Release", _release_line(results)],
+        ["Release figures hash", results.release.figures_hash if results.release else ""],
         ["Scope", "State" if results.board_code is None else f"Board {results.board_code}"],
     ]
     filter_rows = len(rows)

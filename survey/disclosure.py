@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -91,14 +93,34 @@ def withheld(cycle: Cycle, viewer: Viewer) -> bool:
 
 def published_results(session: Session, cycle: Cycle, board_code: str | None = None,
                       viewer: Viewer | None = None, *,
-                      partnership_id: int | None = None) -> CycleResults:
-    """A cycle's results (the state, or one board) made safe for the viewer."""
+                      partnership_id: int | None = None, release: int | None = None,
+                      live: bool = False) -> CycleResults:
+    """A cycle's results (the state, or one board) made safe for the viewer.
+
+    Published cycles are read from their stored release (survey.releases, SPEC 4b): the
+    current one, or release `release` (LookupError when there is none). Stewards get
+    live figures, marked provisional, for an unpublished cycle or when `live` is asked.
+    """
+    from survey import releases
     from survey.scoring import cycle_results  # scoring applies the rules below
 
     viewer = viewer or Viewer.steward()
     if withheld(cycle, viewer):
         raise ResultsWithheld(cycle.name)
-    return for_viewer(cycle_results(session, cycle, board_code), cycle, viewer, partnership_id)
+    row = None
+    if release is not None:
+        row = releases.current(session, cycle, release)
+        if row is None:
+            raise LookupError(f"cycle {cycle.name} has no release {release}")
+    elif is_published(cycle) and not (live and viewer.is_steward):
+        row = releases.ensure(session, cycle)
+    if row is not None:
+        results = releases.release_results(row, board_code, session)
+        if board_code is not None and not results.partnerships:
+            releases.known_board(session, board_code)  # UnknownBoardError otherwise
+    else:
+        results = dataclasses.replace(cycle_results(session, cycle, board_code), provisional=True)
+    return for_viewer(results, cycle, viewer, partnership_id)
 
 
 def for_viewer(results: CycleResults, cycle: Cycle, viewer: Viewer,
@@ -106,12 +128,56 @@ def for_viewer(results: CycleResults, cycle: Cycle, viewer: Viewer,
     """Results as this viewer may see them (see the module docstring)."""
     if withheld(cycle, viewer):
         raise ResultsWithheld(cycle.name)
-    results = dataclasses.replace(results, responses=(), provisional=not is_published(cycle))
+    if results.release is None and not viewer.is_steward:
+        raise ResultsWithheld(cycle.name)  # live figures are for stewards only (SPEC 4b)
+    results = dataclasses.replace(
+        results, responses=(),
+        provisional=results.release is None and (results.provisional or not is_published(cycle)))
     if not instrument_visible(viewer):
         results = dataclasses.replace(results, instrument=(), instrument_items=())
     if partnership_id is not None and not viewer.leads(results.board_code):
         return only_partnership(results, partnership_id)
     return results
+
+
+def for_insider(results: CycleResults, partnership_id: int,
+                own_elements: Iterable[str]) -> CycleResults:
+    """Rule 6: a partner's results page. The partner knows their own answers, so each of
+    their partnership's element scores shows only where the respondents behind it other
+    than that partner number at least `min_respondents` (`own_elements`: the elements
+    where the partner has a score); the overall, stage, change and trend of the
+    partnership go with any element hidden so. Board and state figures stay."""
+    minimum = results.scale.min_respondents
+    own = set(own_elements)
+    partnership = next((p for p in results.partnerships if p.partnership_id == partnership_id),
+                       None)
+    if partnership is None:
+        return results
+    hidden = {key for key, score in partnership.elements.items()
+              if score.shown and score.n - (1 if key in own else 0) < minimum}
+    if not hidden:
+        return results
+    from reports.results import OVERALL, Score
+
+    elements = {key: Score(None, s.n, suppressed=True) if key in hidden else s
+                for key, s in partnership.elements.items()}
+    masked = dataclasses.replace(
+        partnership, elements=elements, stage=None,
+        overall=Score(None, partnership.overall.n, suppressed=True))
+    gone = hidden | {OVERALL}
+    key = str(partnership_id)
+    return dataclasses.replace(
+        results,
+        partnerships=tuple(masked if p is partnership else p for p in results.partnerships),
+        changes=tuple(c for c in results.changes
+                      if not (c.partnership_id == partnership_id and c.element_key in gone)),
+        trends=tuple(t for t in results.trends
+                     if not (t.scope_key == key and t.scope_kind in ("partnership", "")
+                             and t.cycle == results.cycle and t.element_key in gone)),
+        item_results=tuple(i for i in results.item_results
+                           if i.partnership_id != partnership_id),
+        comments=tuple(c for c in results.comments if c.partnership_id != partnership_id),
+    )
 
 
 def only_partnership(results: CycleResults, partnership_id: int) -> CycleResults:
@@ -139,6 +205,67 @@ def only_partnership(results: CycleResults, partnership_id: int) -> CycleResults
 def published(n: int, minimum: int) -> bool:
     """A figure drawn from n respondents may be shown (small-n suppression)."""
     return n >= minimum
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """Figures a revision holds back (SPEC 4b.3, survey.services.revisions): each would
+    differ from an earlier release of the cycle by 1 to minimum - 1 respondents. Scoring
+    treats them as suppressed, so rule 1 is applied again around them."""
+
+    cycle_id: int = 0
+    scores: frozenset[tuple[int, str]] = frozenset()  # (partnership id, element key)
+    groups: frozenset[tuple[str, str, str]] = frozenset()  # (kind, key, element key)
+    cells: frozenset[tuple[str, str, str]] = frozenset()  # (scope, partner type, element)
+    others: frozenset[tuple[str, str]] = frozenset()  # gap's other side: (scope, element)
+    items: frozenset[tuple[int, str]] = frozenset()  # (partnership id, element key)
+    comments: frozenset[int] = frozenset()  # partnership ids
+
+    def __len__(self) -> int:
+        return (len(self.scores) + len(self.groups) + len(self.cells) + len(self.others)
+                + len(self.items) + len(self.comments))
+
+    def __or__(self, other: HeldBack) -> HeldBack:
+        return HeldBack(self.cycle_id or other.cycle_id, self.scores | other.scores,
+                        self.groups | other.groups, self.cells | other.cells,
+                        self.others | other.others, self.items | other.items,
+                        self.comments | other.comments)
+
+
+_held: ContextVar[HeldBack | None] = ContextVar("survey_held_back", default=None)
+
+
+@contextmanager
+def holding_back(held: HeldBack) -> Iterator[None]:
+    """Score the cycle `held.cycle_id` with these figures held back (suppressed)."""
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+
+
+def held_back(cycle_id: int) -> HeldBack:
+    """The figures held back while scoring this cycle (none outside a revision)."""
+    held = _held.get()
+    return held if held is not None and held.cycle_id == cycle_id else HeldBack()
+
+
+def score_published(cycle_id: int, partnership_id: int, key: str, n: int, minimum: int) -> bool:
+    """A partnership's element score may be shown: enough respondents, not held back."""
+    return published(n, minimum) and (partnership_id, key) not in held_back(cycle_id).scores
+
+
+def items_grouped_hidden(scored_counts: Iterable[int], minimum: int) -> bool:
+    """Rule 7: a partnership's item figures in an element are hidden when its respondents,
+    grouped by how many of the element's items they scored, form a group of 1 to
+    minimum - 1 beside another group (item sums and the element score, which weighs items
+    by 1 / items scored, are then independent equations)."""
+    groups: dict[int, int] = defaultdict(int)
+    for count in scored_counts:
+        if count:
+            groups[count] += 1
+    return len(groups) > 1 and any(n < minimum for n in groups.values())
 
 
 def items_hidden(responded: int, minimum: int) -> bool:
@@ -222,7 +349,8 @@ class Atom:
     n: int
 
 
-def publishable_cells(atoms: Iterable[Atom], minimum: int) -> frozenset[Cell]:
+def publishable_cells(atoms: Iterable[Atom], minimum: int,
+                      held: Iterable[Cell] = ()) -> frozenset[Cell]:
     """The partner-type cells of one element that may be shown, boards' and the state's.
 
     1. A cell of fewer than `minimum` respondents is suppressed.
@@ -240,7 +368,7 @@ def publishable_cells(atoms: Iterable[Atom], minimum: int) -> frozenset[Cell]:
     for a in atoms:
         sizes[a.board, a.partner_type] += a.n
         sizes[STATE_SCOPE, a.partner_type] += a.n
-    shown = {cell for cell, n in sizes.items() if n >= minimum}
+    shown = {cell for cell, n in sizes.items() if n >= minimum} - set(held)
     while True:
         _complement(sizes, shown, minimum)
         if not shown:  # partnerships alone: each holds `minimum` or more
@@ -293,8 +421,6 @@ def derivable_small_sets(atoms: Sequence[Atom], shown: Iterable[Cell],
     """Every set of atoms holding 1 to minimum - 1 respondents whose sum can be worked
     out from the partnerships' sums and the shown cells' sums; [()] when too many
     subsets would have to be tried to be sure."""
-    import numpy as np  # local: numpy adds ~0.1 s to every command start
-
     atoms = [a for a in atoms if a.n > 0]
     generators: list[list[int]] = []
     by_partnership: dict[int, list[int]] = defaultdict(list)
@@ -305,38 +431,49 @@ def derivable_small_sets(atoms: Sequence[Atom], shown: Iterable[Cell],
         by_cell[STATE_SCOPE, a.partner_type].append(index)
     generators += by_partnership.values()
     generators += [by_cell[c] for c in shown if c in by_cell]
-    small = [i for i, a in enumerate(atoms) if a.n < minimum]
+    found = small_derivable([a.n for a in atoms], generators, minimum)
+    return [()] if found == [()] else [tuple(atoms[i] for i in subset) for subset in found]
+
+
+def small_derivable(sizes: Sequence[int], generators: list[list[int]],
+                    minimum: int) -> list[tuple[int, ...]]:
+    """Every set of parts (indexes) holding 1 to minimum - 1 respondents in all (`sizes`:
+    respondents per part) whose sum is in the span of the known sums (`generators`: the
+    parts each known sum adds up); [()] when too many subsets would have to be tried."""
+    import numpy as np  # local: numpy adds ~0.1 s to every command start
+
+    small = [i for i, n in enumerate(sizes) if 0 < n < minimum]
     if not small:
         return []
-    signatures = _signatures(len(atoms), generators)
-    # One number per atom (its signature against fixed random weights): subsets are
+    signatures = _signatures(len(sizes), generators)
+    # One number per part (its signature against fixed random weights): subsets are
     # searched by these, and a subset whose numbers add to 0 is confirmed on the vectors.
     weights = np.random.default_rng(20_260_401).integers(1, _PRIME, signatures.shape[1])
     hashes = [int(h) for h in _dot_mod(signatures, weights)]
     by_hash: dict[int, list[int]] = defaultdict(list)
     for position, index in enumerate(small):
         by_hash[hashes[index]].append(position)
-    found: list[tuple[Atom, ...]] = []
+    found: list[tuple[int, ...]] = []
     tried = 0
-    # (first position free to add, respondents so far, hash sum so far, atoms chosen)
+    # (first position free to add, respondents so far, hash sum so far, parts chosen)
     stack: list[tuple[int, int, int, tuple[int, ...]]] = [(0, 0, 0, ())]
     while stack:
         start, total, summed, chosen = stack.pop()
         tried += 1
         if tried > _BUDGET:
             return [()]
-        # complete the subset with one atom whose number cancels the sum
+        # complete the subset with one part whose number cancels the sum
         for position in by_hash.get((-summed) % _PRIME, ()):
             index = small[position]
-            if position >= start and total + atoms[index].n < minimum:
+            if position >= start and total + sizes[index] < minimum:
                 subset = [*chosen, index]
                 if not (signatures[subset].sum(axis=0) % _PRIME).any():
-                    found.append(tuple(atoms[i] for i in subset))
-        # or add an atom that leaves room for at least one more
+                    found.append(tuple(subset))
+        # or add a part that leaves room for at least one more
         for position in range(start, len(small)):
             index = small[position]
-            if total + atoms[index].n + 1 < minimum:
-                stack.append((position + 1, total + atoms[index].n,
+            if total + sizes[index] + 1 < minimum:
+                stack.append((position + 1, total + sizes[index],
                               (summed + hashes[index]) % _PRIME, (*chosen, index)))
     return found
 

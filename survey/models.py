@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -426,3 +427,43 @@ class StaffSession(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship()
+
+
+class Release(Base):
+    """One published, immutable, numbered snapshot of a cycle's results (SPEC 4b).
+
+    `payload` is the zlib-compressed JSON of the state-wide results as every non-steward
+    output shows them (reports.codec); `basis` the same of each submitted respondent's
+    fingerprint at publishing (survey.releases: what a later revision is compared with).
+    """
+
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("cycle_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    author: Mapped[str] = mapped_column(String(320))  # a staff email, or "cli:<os user>"
+    note: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(80))  # the cycle's questionnaire
+    figures_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the payload's JSON
+    results_version: Mapped[int] = mapped_column(Integer)  # the cycle's, when published
+    held_back: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # why, how many
+    # read only when needed: a page asks for the release row on every request
+    payload: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    basis: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+
+class ReleasePart(Base):
+    """One board's results of a release, stored apart (as survey.releases.board_view
+    cuts them from the state's): a board's page reads its part only, at any state size."""
+
+    __tablename__ = "release_parts"
+    __table_args__ = (UniqueConstraint("release_id", "board_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"),
+                                            index=True)
+    board_code: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)

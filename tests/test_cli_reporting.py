@@ -141,8 +141,10 @@ def test_export_csv_writes_every_answer_without_names(runner, session, data, out
     assert len(rows) == 8 * items
     assert {r["partnership"] for r in rows} == {"Health", "Ships", "Chips"}
     respondents = {r["respondent"] for r in rows}
-    assert len(respondents) == 8 and all(c.startswith("R") and len(c) == 9 for c in respondents)
+    assert len(respondents) == 8 and all(c.startswith("R") and len(c) == 13 for c in respondents)
     assert {r["score"] for r in rows if r["partnership"] == "Ships"} == {"2"}
+    codes = [r["respondent"] for r in rows]
+    assert codes == sorted(codes)  # by code, never roster order (SPEC 4a rule 8)
     text = path.read_text(encoding="utf-8")
     for invitation in session.scalars(select(Invitation)):
         member = invitation.member

@@ -256,12 +256,15 @@ def test_lead_may_follow_a_partnership_that_moved_to_their_board(client, auth, s
 
 
 def test_an_item_few_partners_scored_shows_suppressed_mean_and_counts(client, auth, session, world):
-    # Two of the three strong partners answer "don't know" to data-1 in a fresh cycle.
+    # Two of the three strong partners answer "don't know" to data-1 in a fresh cycle; the
+    # third says "don't know" to data-2, so all three scored as many data items (else
+    # SPEC 4a rule 7 hides the element's item figures whole).
     q = shipped_questionnaire()
     later = make_cycle(session, "2027", status=CycleStatus.CLOSED)  # published
-    for member, first in zip(world.strong.members, (4, "DK", "DK"), strict=True):
+    for member, first, second in zip(world.strong.members, (4, "DK", "DK"), ("DK", 3, 3),
+                                     strict=True):
         invitation, _ = make_invitation(session, later, member)
-        answer(session, invitation, {**all_answers(q, 3), "data-1": first})
+        answer(session, invitation, {**all_answers(q, 3), "data-1": first, "data-2": second})
     session.commit()
     auth.login("lead@example.org")
     body = page(client, f"/partnerships/{world.strong.id}?cycle=2027")

@@ -119,7 +119,7 @@ def test_board_lead_downloads_their_board_workbook(client, auth, world):
     assert "Health Care Partners" in partnerships
 
 
-def test_a_repeated_chart_is_not_rendered_again_until_an_answer_changes(
+def test_a_repeated_chart_is_not_rendered_again_and_a_new_answer_leaves_the_release_alone(
     client, auth, session, world, monkeypatch
 ):
     renders: list[str] = []
@@ -144,11 +144,11 @@ def test_a_repeated_chart_is_not_rendered_again_until_an_answer_changes(
     assert first.status_code == second.status_code == 200
     assert second.data == first.data
     assert len(renders) == 1
-    assert computed == ["15"]
-    client.get("/boards/15")  # the page reuses the cached results
-    assert computed == ["15"]
+    assert computed == [None]  # release 1, once, state-wide (SPEC 4b.6: published by hand)
+    client.get("/boards/15")  # the page reuses the release
+    assert computed == [None]
 
-    # A partner submits: the version changes, so the chart is drawn again.
+    # A partner submits: the lead's chart is release 1's still (SPEC 4b.2).
     q = shipped_questionnaire()
     invitation, _ = make_invitation(session, _cycle_2026(session),
                                     make_member(session, world.strong, "labor"))
@@ -156,9 +156,13 @@ def test_a_repeated_chart_is_not_rendered_again_until_an_answer_changes(
     session.commit()
     third = client.get(url)
     assert third.status_code == 200
-    assert len(renders) == 2
-    assert computed == ["15", "15"]
-    assert third.data != first.data
+    assert third.data == first.data and len(renders) == 1 and computed == [None]
+    # A steward's live view is drawn from the answers as they stand, and differs.
+    auth.logout()
+    auth.login("state@example.org")
+    live = client.get(url + "?live=1")
+    assert live.status_code == 200 and computed == [None, "15"]
+    assert live.data != first.data
 
 
 def test_a_chart_revalidates_by_etag(client, auth, world):

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reports.results import OVERALL, STATE_SCOPE, Score
-from survey.models import Cycle, Invitation, Partnership
+from survey.models import Cycle, Invitation, Partnership, utcnow
 from survey.questionnaire import ELEMENT_KEYS, Questionnaire
 from survey.scoring import (
     UnknownBoardError,
@@ -63,13 +63,20 @@ def make_questionnaire(data_items: int = 6, other_items: int = 5) -> Questionnai
     })
 
 
+SECRET = "instance-secret-for-tests"  # respondent codes are keyed (SPEC 4a rule 8)
 Q = make_questionnaire()
 
 
-def cycle(session: Session, name: str = "2026", year: int | None = None) -> Cycle:
+def cycle(session: Session, name: str = "2026", year: int | None = None,
+          published: bool = True) -> Cycle:
+    """A cycle open for answers; published (closed once and reopened) unless asked not to:
+    only published cycles feed change and trends (SPEC 4b.1)."""
     opens = dt.date(year or int(name), 1, 15)
-    return make_cycle(session, name, opens_on=opens, closes_on=opens + dt.timedelta(days=60),
+    made = make_cycle(session, name, opens_on=opens, closes_on=opens + dt.timedelta(days=60),
                       questionnaire=Q)
+    if published:
+        made.published_at = utcnow()
+    return made
 
 
 def levels(*values: int | str, key: str = "vision") -> dict[str, int | str]:
@@ -159,8 +166,8 @@ def test_drafts_count_only_towards_in_progress(session):
     assert result.response_rate == 3 / 5
     assert (results.state.invited, results.state.responded, results.state.in_progress) == (
         5, 3, 1)
-    draft_rows = [r for r in cycle_results(session, c, include_responses=True).responses
-                  if r.score == "4"]
+    draft_rows = [r for r in cycle_results(session, c, include_responses=True,
+                                           respondent_salt=SECRET).responses if r.score == "4"]
     assert draft_rows == []
 
 
@@ -493,7 +500,7 @@ def test_board_filter_limits_everything_but_the_state(session):
     assert [p.partnership_id for p in results.partnerships] == [mine.id]
     assert results.state.elements["data"] == Score(3.0, 2)
     assert {i.partnership_id for i in results.item_results} == {mine.id}
-    results = cycle_results(session, c, "01", include_responses=True)
+    results = cycle_results(session, c, "01", include_responses=True, respondent_salt=SECRET)
     assert {t.scope for t in results.partner_types} == {STATE_SCOPE, "01"}
     assert (STATE_SCOPE, "education") in {(t.scope, t.partner_type)
                                           for t in results.partner_types}
@@ -570,7 +577,7 @@ def test_responses_are_anonymised_rows_in_the_import_format(session):
     invitation = respond(session, c, p, {"data-1": 3, "data-2": "DK", "vision-1": "NA"},
                          partner_type="labor", comments={"vision": "We meet monthly"})
     respond(session, c, p, 1, submit=False)
-    results = cycle_results(session, c, include_responses=True)
+    results = cycle_results(session, c, include_responses=True, respondent_salt=SECRET)
     rows = results.responses
     assert len(rows) == len(Q.items)  # one respondent, every item, drafts left out
     assert {(r.cycle, r.board, r.partnership, r.partner_type) for r in rows} == {
@@ -581,7 +588,7 @@ def test_responses_are_anonymised_rows_in_the_import_format(session):
     assert by_item["vision-1"].element == "vision"
     code = rows[0].respondent
     member = invitation.member
-    assert code.startswith("R") and len(code) == 9 and {r.respondent for r in rows} == {code}
+    assert code.startswith("R") and len(code) == 13 and {r.respondent for r in rows} == {code}
     assert code not in (member.email, member.name, str(invitation.id), str(member.id))
     assert cycle_results(session, c, respondent_salt="other",
                          include_responses=True).responses[0].respondent != code
@@ -641,3 +648,18 @@ def test_scope_without_a_published_partnership_is_suppressed(session):
     assert boards["02"].elements["data"] == Score(4.0, 1)
     assert results.state.elements["data"] == Score(4.0, 1)  # not (2 + 4) / 2
     assert not results.state.overall.suppressed
+
+
+def test_a_cycle_never_published_feeds_no_change_or_trend(session):
+    """SPEC 4b.1: a historical cycle filled by import and never published is no baseline."""
+    p = make_partnership(session, make_board(session, "01"))
+    history = cycle(session, "2025", published=False)
+    current = cycle(session, "2026")
+    crowd(session, history, p, 1, 1, 1)
+    crowd(session, current, p, 3, 3, 3)
+    results = cycle_results(session, current)
+    assert results.changes and all(c.previous_cycle is None for c in results.changes)
+    assert {t.cycle for t in results.trends} == {"2026"}
+    history.published_at = utcnow()
+    session.flush()
+    assert {c.previous_cycle for c in cycle_results(session, current).changes} == {"2025"}

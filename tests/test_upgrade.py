@@ -191,7 +191,7 @@ def test_survey_init_upgrades_a_previous_release_database_with_its_data(
     assert "loaded" not in result.output  # the board map is there: no Florida boards added
 
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
         for table, rows in before.items():  # every old column of every row, unchanged
             after = conn.execute(text(f"SELECT * FROM {table} ORDER BY id")).mappings().all()
             assert len(after) == counts[table]
@@ -232,3 +232,40 @@ def test_survey_init_upgrades_a_previous_release_database_with_its_data(
             args=["export", str(tmp_path / "2024.xlsx"), "--cycle", "2024"])
         assert exported.exit_code == 0, exported.output
         assert "2 partnerships" in exported.output
+
+
+def test_survey_init_from_schema_0002_gives_every_published_cycle_its_release_1(
+        old_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        request: pytest.FixtureRequest) -> None:
+    from survey import releases
+    from survey.scoring import cycle_by_name
+
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path / "instance"))
+    engine = make_engine(old_database)
+    request.addfinalizer(engine.dispose)
+    migrate_to(engine, "0001")
+    with engine.begin() as conn:
+        fill_previous_release(conn)
+    migrate_to(engine, "0002")  # the release before this one: closed cycles published_at
+    app = create_app({"TESTING": True, "DATABASE_URL": old_database,
+                      "SECRET_KEY": "test-secret-key", "BASE_URL": "http://survey.test",
+                      "SMTP_URL": ""})
+    request.addfinalizer(db.engine.dispose)  # type: ignore[union-attr]
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    assert "cycle 2024: release 1 published from the data as it stands" in result.output
+    assert "2025" not in result.output  # open, never published: no release
+    with app.app_context():
+        session = db.session
+        row = releases.current(session, cycle_by_name(session, "2024"))
+        assert row is not None and row.number == 1 and row.note == releases.UPGRADE_NOTE
+        assert releases.stamp(row).published_at == CLOSED_AT  # published when it closed
+        results = releases.release_results(row, "15")
+        assert [(p.label, p.responded) for p in results.partnerships] == [
+            ("Tampa Bay Manufacturing", 4)]
+        assert releases.current(session, cycle_by_name(session, "2025")) is None
+        again = app.test_cli_runner().invoke(args=["init"])
+        assert again.exit_code == 0 and "release 1" not in again.output
+        assert [r.number for r in releases.all_releases(
+            session, cycle_by_name(session, "2024"))] == [1]

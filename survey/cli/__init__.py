@@ -11,18 +11,20 @@ from flask.cli import FlaskGroup
 
 def register_commands(app: Flask) -> None:
     """Attach every command and group to the app's CLI."""
-    from survey.cli import content, core, data, demo, ops, people, reporting
+    from survey.cli import content, core, data, demo, ops, people, releases, reporting
 
     commands = [
         core.init_command,  # init
         core.serve_command,  # serve
         content.questionnaires_cli,  # questionnaires check|dump
         *data.COMMANDS,  # boards import, cycle create|open|close|list, roster/responses import
+        # (survey.cli.releases adds cycle publish|releases to the cycle group)
         *demo.COMMANDS,  # demo
         *reporting.COMMANDS,  # export, charts
         *people.COMMANDS,  # user create|list|reset, invite
         *ops.COMMANDS,  # backup, restore, audit
     ]
+    assert releases.cycle_releases is not None
     for command in commands:
         app.cli.add_command(command)
 

@@ -20,10 +20,16 @@ def init_command() -> None:
     upgrade(db.engine)
     with db.writing() as session:
         added = load_default_boards(session)
+    from survey.releases import publish_missing
+
+    with db.writing() as session:  # SPEC 4b.6: cycles published before releases existed
+        published = publish_missing(session)
     url = db.engine.url.render_as_string(hide_password=True)
     click.echo(f"database ready: {url}")
     if added:
         click.echo(f"loaded {added} boards")
+    for name in published:
+        click.echo(f"cycle {name}: release 1 published from the data as it stands")
 
 
 @click.command("serve")

@@ -29,6 +29,10 @@ CYCLE_OPTION = click.option("--cycle", "cycle_name", required=True, metavar="C",
 T = TypeVar("T")
 BOARD_OPTION = click.option("--board", "board_code", metavar="CODE",
                             help="Limit to one board (as it stood in the cycle).")
+RELEASE_OPTION = click.option("--release", "release", type=click.IntRange(1), metavar="N",
+                              help="Release N of the cycle  [default: the current one].")
+LIVE_OPTION = click.option("--live", is_flag=True,
+                           help="The live figures (provisional) instead of the release.")
 
 
 def load_cycle(cycle_name: str) -> Cycle:
@@ -39,14 +43,21 @@ def load_cycle(cycle_name: str) -> Cycle:
     return cycle
 
 
-def load_results(cycle_name: str, board_code: str | None) -> CycleResults:
-    """A cycle's results as state staff see them, or a one-line ClickException for an
-    unknown cycle or board."""
+def load_results(cycle_name: str, board_code: str | None, release: int | None = None,
+                 live: bool = False) -> CycleResults:
+    """A cycle's results as state staff see them (its current release, release N, or the
+    live figures), or a one-line ClickException for an unknown cycle, board or release."""
     cycle = load_cycle(cycle_name)
+    if release is not None and live:
+        raise click.ClickException("--release and --live exclude each other")
     try:
-        return published_results(db.session, cycle, board_code)
+        results = published_results(db.session, cycle, board_code, release=release, live=live)
     except UnknownBoardError as exc:
         raise click.ClickException(f"unknown board: {board_code}") from exc
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()  # a release 1 made just now for a cycle published without one
+    return results
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -80,15 +91,20 @@ def _count(n: int, noun: str) -> str:
 
 def _scope(results: CycleResults) -> str:
     where = f"board {results.board_code}" if results.board_code else "the state"
-    return f"cycle {results.cycle}, {where}"
+    which = (f"release {results.release.number} ({results.release.line})"
+             if results.release else "live figures (provisional)")
+    return f"cycle {results.cycle}, {where}, {which}"
 
 
 @click.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @CYCLE_OPTION
 @BOARD_OPTION
+@RELEASE_OPTION
+@LIVE_OPTION
 @with_appcontext
-def export_command(file: Path, cycle_name: str, board_code: str | None) -> None:
+def export_command(file: Path, cycle_name: str, board_code: str | None,
+                   release: int | None, live: bool) -> None:
     """Write the Excel rollup of a cycle (optionally one board) to FILE.xlsx, or the
     state's anonymised answers (responses import format) to FILE.csv."""
     suffix = file.suffix.lower()
@@ -99,13 +115,15 @@ def export_command(file: Path, cycle_name: str, board_code: str | None) -> None:
     if suffix == ".csv":
         if board_code is not None:
             raise click.ClickException("the answers CSV covers the state: drop --board")
+        if release is not None:
+            raise click.ClickException("the answers CSV holds the live answers: drop --release")
         cycle = load_cycle(cycle_name)
         from survey.services.responses_export import write_csv
 
         rows = write_text_atomically(file, lambda f: write_csv(db.session, cycle, f))
         click.echo(f"wrote {file}: cycle {cycle.name}, the state, {_count(rows, 'answer')}")
         return
-    results = load_results(cycle_name, board_code)
+    results = load_results(cycle_name, board_code, release, live)
     from reports.workbook import build_workbook
     from survey.services.plans import with_plans
 
@@ -122,13 +140,16 @@ def export_command(file: Path, cycle_name: str, board_code: str | None) -> None:
 @click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
 @CYCLE_OPTION
 @BOARD_OPTION
+@RELEASE_OPTION
+@LIVE_OPTION
 @with_appcontext
-def charts_command(directory: Path, cycle_name: str, board_code: str | None) -> None:
+def charts_command(directory: Path, cycle_name: str, board_code: str | None,
+                   release: int | None, live: bool) -> None:
     """Write every chart of a cycle (optionally one board) as DIR/<name>.png and .svg,
     with DIR/charts.md listing each chart's title, description and data."""
     if directory.exists() and not directory.is_dir():
         raise click.ClickException(f"not a folder: {directory}")
-    results = load_results(cycle_name, board_code)
+    results = load_results(cycle_name, board_code, release, live)
     from reports.charts import all_charts, markdown_index
 
     # Render everything first: a failing chart leaves no partial set behind.
@@ -148,8 +169,11 @@ def charts_command(directory: Path, cycle_name: str, board_code: str | None) -> 
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @CYCLE_OPTION
 @BOARD_OPTION
+@RELEASE_OPTION
+@LIVE_OPTION
 @with_appcontext
-def report_command(file: Path, cycle_name: str, board_code: str | None) -> None:
+def report_command(file: Path, cycle_name: str, board_code: str | None,
+                   release: int | None, live: bool) -> None:
     """Write the maturity report (SPEC 12) of a cycle, the state's or one board's, as PDF.
 
     An open cycle's report is marked provisional on every page.
@@ -158,7 +182,7 @@ def report_command(file: Path, cycle_name: str, board_code: str | None) -> None:
         raise click.ClickException(f"{file} does not end in .pdf")
     if not file.parent.is_dir():
         raise click.ClickException(f"folder does not exist: {file.parent}")
-    results = load_results(cycle_name, board_code)
+    results = load_results(cycle_name, board_code, release, live)
     if board_code and not any(p.board_code == board_code for p in results.partnerships):
         raise click.ClickException(f"board {board_code} has no partnerships in cycle "
                                    f"{cycle_name}")

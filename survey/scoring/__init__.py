@@ -21,7 +21,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reports.results import STATE_SCOPE, CycleResults, ElementInfo, ItemInfo
+from reports.results import STATE_SCOPE, CycleResults, ElementInfo, ItemInfo, ScopeResult
 from survey.models import Board, Cycle
 from survey.scoring import answers, change, meaning, partner_types
 from survey.scoring.cycles import cycle_by_name, previous_cycles, results_version
@@ -33,8 +33,8 @@ from survey.scoring.partnerships import (
 from survey.scoring.scopes import Counts, build_scopes, invitation_counts
 
 __all__ = [
-    "UnknownBoardError", "cycle_by_name", "cycle_results", "overall_value", "partnership_scores",
-    "previous_cycles", "respondent_code", "results_version",
+    "UnknownBoardError", "board_sectors", "cycle_by_name", "cycle_results", "overall_value",
+    "partnership_scores", "previous_cycles", "respondent_code", "results_version",
 ]
 
 respondent_code = answers.respondent_code
@@ -58,12 +58,16 @@ def cycle_results(
     through `survey.disclosure.published_results`, which also applies who is looking.
     `include_responses` adds row-level answers (stewards only; the CSV streams them with
     `answers.response_rows` instead). `respondent_salt` keys the anonymous respondent
-    codes (default: the cycle's content hash). Raises UnknownBoardError for a board code
+    codes: the instance's secret (SPEC 4a rule 8), required with `include_responses`.
+    Raises UnknownBoardError for a board code
     that is neither a board nor a board of the cycle's partnerships.
     """
     scored = partnership_scores(session, cycle)
     board_name = _board_name(session, scored, board_code)
-    earlier = [partnership_scores(session, c) for c in previous_cycles(session, cycle)]
+    # Only published cycles feed change and trends (SPEC 4b.1): a historical cycle filled by
+    # import and never published gives nothing to compare with.
+    earlier = [partnership_scores(session, c) for c in previous_cycles(session, cycle)
+               if c.published_at is not None]
     members = [p for p in scored.partnerships if board_code is None or p.board_code == board_code]
 
     board_of = {p.participation_id: p.board_code for p in scored.partnerships}
@@ -79,7 +83,9 @@ def cycle_results(
     type_scopes = [STATE_SCOPE, *(b.key for b in scopes.boards)]
     pools = partner_types.type_pools(session, scored)
     questionnaire = scored.questionnaire
-    salt = respondent_salt if respondent_salt is not None else cycle.content_hash
+    if include_responses and respondent_salt is None:
+        raise ValueError("row-level respondent codes need the instance's secret (SPEC 4a rule 8)")
+    salt = respondent_salt or ""
     instrument: tuple[tuple, tuple] = ((), ())
     if board_code is None:  # the state workbook and the stewards' page only
         responded = {pid: c.responded for pid, c in counts.items()}
@@ -108,6 +114,16 @@ def cycle_results(
         benchmarks=meaning.benchmarks(scored),
         instrument=instrument[0], instrument_items=instrument[1],
     )
+
+
+def board_sectors(session: Session, cycle: Cycle) -> dict[str, tuple[ScopeResult, ...]]:
+    """Each board's sectors as a board's results show them (over its partnerships only)."""
+    scored = partnership_scores(session, cycle)
+    counts: dict[int, Counts] = defaultdict(Counts)
+    for (participation_id, _), c in invitation_counts(session, cycle).items():
+        counts[participation_id] += c
+    codes = sorted({p.board_code for p in scored.partnerships})
+    return {code: build_scopes(scored, counts, code).sectors for code in codes}
 
 
 def _board_name(session: Session, scored: ScoredCycle, board_code: str | None) -> str:

@@ -7,6 +7,7 @@ row-level answers (`response_rows`, a stream for the CSV) are for stewards only.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -48,12 +49,15 @@ def item_results(session: Session, scored: ScoredCycle, members: Sequence[Partne
     rows = {(row[0], row[1]): tuple(row)[2:]
             for row in session.execute(_submitted(query, scored.cycle, board_code))}
     nothing = (0, None, 0, 0, 0, *[0] * len(levels))
+    grouped = _items_grouped_hidden(session, scored, board_code)
+    held = disclosure.held_back(scored.cycle.id).items
     results = []
     for p in members:
         responded = counts.get(p.participation_id, Counts()).responded
         hidden = disclosure.items_hidden(responded, scored.scale.min_respondents)
         for item in scored.questionnaire.items:
-            if hidden:
+            if hidden or (p.participation_id, item.element_key) in grouped \
+                    or (p.partnership_id, item.element_key) in held:
                 results.append(ItemResult(
                     p.board_code, p.partnership_id, p.partnership, item.element_key, item.code,
                     item.text, 0, None, 0, 0, 0, dict.fromkeys(levels, 0), suppressed=True))
@@ -70,10 +74,32 @@ def item_results(session: Session, scored: ScoredCycle, members: Sequence[Partne
     return tuple(results)
 
 
+def _items_grouped_hidden(session: Session, scored: ScoredCycle,
+                          board_code: str | None) -> set[tuple[int, str]]:
+    """(participation, element) pairs whose item figures rule 7 hides (survey.disclosure)."""
+    counts: dict[tuple[int, str], list[int]] = defaultdict(list)
+    query = (select(Invitation.participation_id, Answer.element_key, func.count(Answer.level))
+             .join(Answer, Answer.invitation_id == Invitation.id)
+             .join(Participation, Participation.id == Invitation.participation_id)
+             .group_by(Invitation.participation_id, Answer.element_key, Invitation.id))
+    for participation_id, key, scored_items in session.execute(
+            _submitted(query, scored.cycle, board_code)):
+        counts[participation_id, key].append(int(scored_items))
+    minimum = scored.scale.min_respondents
+    return {pair for pair, values in counts.items()
+            if disclosure.items_grouped_hidden(values, minimum)}
+
+
 def respondent_code(cycle: Cycle, invitation_id: int, salt: str) -> str:
-    """A stable anonymous respondent code that reveals no name, email or id."""
-    digest = hashlib.sha256(f"{cycle.id}:{invitation_id}:{salt}".encode()).hexdigest()
-    return "R" + digest[:8]
+    """An anonymous respondent code keyed with `salt` (the instance's secret: SPEC 4a rule
+    8): an HMAC, so nobody without the secret can compute it from public values."""
+    return _code(cycle.id, invitation_id, salt)
+
+
+def _code(cycle_id: int, invitation_id: int, key: str) -> str:
+    digest = hmac.new(key.encode("utf-8"), f"{cycle_id}:{invitation_id}".encode(),
+                      hashlib.sha256).hexdigest()
+    return "R" + digest[:12]
 
 
 def responses(session: Session, scored: ScoredCycle, board_code: str | None,
@@ -92,12 +118,13 @@ def responses(session: Session, scored: ScoredCycle, board_code: str | None,
         .join(Participation, Participation.id == Invitation.participation_id), cycle, board_code)
     ):
         answers[invitation_id, code] = str(level) if level is not None else str(special)
-    coded = sorted((board, partnership, respondent_code(cycle, iid, salt), ptype, iid)
+    # ordered by code (SPEC 4a rule 8), never by roster or submission order
+    coded = sorted((respondent_code(cycle, iid, salt), board, partnership, ptype, iid)
                    for iid, board, partnership, ptype in respondents)
     return tuple(
         ResponseRow(cycle.name, board, partnership, code, ptype, item.element_key, item.code,
                     answers.get((iid, item.code), ""))
-        for board, partnership, code, ptype, iid in coded
+        for code, board, partnership, ptype, iid in coded
         for item in scored.questionnaire.items
     )
 
@@ -115,6 +142,7 @@ def comments(session: Session, scored: ScoredCycle, board_code: str | None,
     responded = {pid: sum(types.values()) for pid, types in by_type.items()}
     labels = {pid: disclosure.labelled_types(types, minimum) for pid, types in by_type.items()}
     order = {e.key: e.order for e in scored.questionnaire.elements}
+    held = disclosure.held_back(scored.cycle.id).comments
     rows = session.execute(_submitted(
         select(Participation.partnership_id, CommentRow.element_key, Invitation.partner_type,
                CommentRow.text, Invitation.participation_id)
@@ -126,6 +154,7 @@ def comments(session: Session, scored: ScoredCycle, board_code: str | None,
         Comment(pid, key, ptype if ptype in labels.get(participation_id, ()) else "", text)
         for pid, key, ptype, text, participation_id in rows
         if disclosure.comments_shown(responded.get(participation_id, 0), minimum)
+        and pid not in held
     ]
     shown.sort(key=lambda c: (c.partnership_id,
                               *disclosure.comment_order(order.get(c.element_key, len(order)),
@@ -133,39 +162,40 @@ def comments(session: Session, scored: ScoredCycle, board_code: str | None,
     return tuple(shown)
 
 
-def response_rows(session: Session, cycle: Cycle, salt: str | None = None,
-                  batch: int = 2000) -> Iterator[tuple[str, ...]]:
+def response_rows(session: Session, cycle: Cycle, salt: str, batch: int = 500,
+                  ) -> Iterator[tuple[str, ...]]:
     """Every stored answer of the cycle's submitted respondents, in the responses import
-    format's columns, streamed from one SELECT: for stewards only (see
-    survey.services.responses_export).
+    format's columns: for stewards only (see survey.services.responses_export).
 
-    The respondent is a code keyed by `salt` (default: the cycle's content hash), never a
-    name, email or organization. Unanswered items have no row, as in the import. The
-    cycle's attributes are read now, so the rows can stream after the request's own
-    transaction has ended.
+    The respondent is a code keyed by `salt` (the instance's secret), never a name, email
+    or organization; rows come respondent by respondent in the order of their codes (SPEC
+    4a rule 8), `batch` respondents per SELECT, so memory stays flat. Unanswered items
+    have no row, as in the import. The cycle's attributes are read now, so the rows can
+    stream after the request's own transaction has ended.
     """
-    key = salt if salt is not None else cycle.content_hash
-    query = (
-        select(Participation.board_code, Participation.partnership_name, Invitation.id,
-               Invitation.partner_type, Answer.element_key, Answer.item_code, Answer.level,
-               Answer.special)
-        .join(Invitation, Invitation.participation_id == Participation.id)
-        .join(Answer, Answer.invitation_id == Invitation.id)
-        .where(Invitation.cycle_id == cycle.id, Invitation.status == SUBMITTED)
-        .order_by(Participation.board_code, Participation.partnership_name, Invitation.id,
-                  Answer.element_key, Answer.item_code)
-        .execution_options(yield_per=batch)
-    )
-    return _coded_rows(session, query, cycle.id, cycle.name, key)
+    ids = session.execute(select(Invitation.id).where(
+        Invitation.cycle_id == cycle.id, Invitation.status == SUBMITTED)).scalars().all()
+    ordered = sorted((_code(cycle.id, iid, salt), iid) for iid in ids)
+    return _coded_rows(session, ordered, cycle.id, cycle.name, batch)
 
 
-def _coded_rows(session: Session, query: Select[Any], cycle_id: int, name: str,
-                salt: str) -> Iterator[tuple[str, ...]]:
-    last, code = None, ""
-    for board, partnership, iid, ptype, element, item, level, special in session.execute(query):
-        if iid != last:  # rows come respondent by respondent
-            last = iid
-            digest = hashlib.sha256(f"{cycle_id}:{iid}:{salt}".encode()).hexdigest()
-            code = "R" + digest[:8]  # as respondent_code
-        yield (name, board, partnership, code, ptype, element, item,
-               str(level) if level is not None else (special or ""))
+def _coded_rows(session: Session, ordered: list[tuple[str, int]], cycle_id: int, name: str,
+                batch: int) -> Iterator[tuple[str, ...]]:
+    for start in range(0, len(ordered), batch):
+        chunk = ordered[start:start + batch]
+        rows: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for row in session.execute(
+            select(Invitation.id, Participation.board_code, Participation.partnership_name,
+                   Invitation.partner_type, Answer.element_key, Answer.item_code, Answer.level,
+                   Answer.special)
+            .join(Participation, Participation.id == Invitation.participation_id)
+            .join(Answer, Answer.invitation_id == Invitation.id)
+            .where(Invitation.cycle_id == cycle_id,
+                   Invitation.id.in_([iid for _, iid in chunk]))
+            .order_by(Answer.element_key, Answer.item_code)
+        ):
+            rows[row[0]].append(tuple(row)[1:])
+        for code, iid in chunk:
+            for board, partnership, ptype, element, item, level, special in rows.get(iid, ()):
+                yield (name, board, partnership, code, ptype, element, item,
+                       str(level) if level is not None else (special or ""))

@@ -69,5 +69,5 @@ def trends(history: Sequence[ScoredCycle], board_code: str | None,
         partnerships = [p for p in scopes.partnerships if p.partnership_id in partnership_ids]
         for scope in (scopes.state, *boards, *partnerships):
             for key, score in (*scope.elements.items(), (OVERALL, scope.overall)):
-                points.append(TrendPoint(scored.cycle.name, scope.key, key, score))
+                points.append(TrendPoint(scored.cycle.name, scope.key, key, score, scope.kind))
     return tuple(points)

@@ -68,7 +68,10 @@ def type_pools(session: Session, scored: ScoredCycle) -> TypePools:
         grouped[participation_id, ptype, key].append(float(score))
     board_of = {p.participation_id: p.board_code for p in scored.partnerships}
     published = {(p.participation_id, key) for p in scored.partnerships
-                 for key, f in p.elements.items() if disclosure.published(f.n, minimum)}
+                 for key, f in p.elements.items()
+                 if disclosure.score_published(scored.cycle.id, p.partnership_id, key, f.n,
+                                               minimum)}
+    held = disclosure.held_back(scored.cycle.id)
     pools = TypePools()
     atoms: dict[str, list[disclosure.Atom]] = defaultdict(list)
     for (participation_id, ptype, key), scores in sorted(grouped.items()):
@@ -79,8 +82,9 @@ def type_pools(session: Session, scored: ScoredCycle) -> TypePools:
         for scope in (STATE_SCOPE, board):
             pools.sums[scope, ptype, key].add(Pool(scores))
         atoms[key].append(disclosure.Atom(participation_id, board, ptype, n))
-    pools.shown = {key: disclosure.publishable_cells(atoms[key], minimum)
-                   for key in scored.element_keys}
+    pools.shown = {key: disclosure.publishable_cells(
+        atoms[key], minimum, [(scope, t) for scope, t, k in held.cells if k == key])
+        for key in scored.element_keys}
     return pools
 
 
@@ -117,6 +121,7 @@ def gaps(scored: ScoredCycle, pools: TypePools,
     """Business pooled mean minus all other types' pooled mean, per scope and element."""
     others = {ptype for _, ptype, _ in pools.sums} | set(PARTNER_TYPE_LABELS)
     others.discard(BUSINESS)
+    held = disclosure.held_back(scored.cycle.id)
     results = []
     for scope in scopes:
         for key in scored.element_keys:
@@ -125,7 +130,8 @@ def gaps(scored: ScoredCycle, pools: TypePools,
             # the other side is the scope's pool minus the business side: shown with it
             no_business = pools.sums.get((scope, BUSINESS, key), Pool()).n == 0
             rest = _pooled_score(pools, scope, key, others, scored.scale,
-                                 business.shown or no_business)
+                                 (business.shown or no_business)
+                                 and (scope, key) not in held.others)
             gap = (business.value - rest.value
                    if business.value is not None and rest.value is not None else None)
             results.append(GapResult(scope, key, business, rest, gap))

@@ -56,7 +56,8 @@ def partnership_shown(p: PartnershipScores, scored: ScoredCycle) -> dict[str, Sc
     is suppressed when any element score is.
     """
     keys, minimum = scored.element_keys, scored.scale.min_respondents
-    shown = {key: Score(f.value, f.n) if disclosure.published(f.n, minimum)
+    shown = {key: Score(f.value, f.n)
+             if disclosure.score_published(scored.cycle.id, p.partnership_id, key, f.n, minimum)
              else Score(None, f.n, suppressed=True)
              for key, f in p.elements.items() if key in keys}
     overall = overall_value({k: f.value for k, f in p.elements.items()}, keys)
@@ -91,13 +92,19 @@ def _group_scope(kind: str, key: str, label: str, members: Sequence[PartnershipS
     published, the scope's score is suppressed.
     """
     minimum = scored.scale.min_respondents
+    held = disclosure.held_back(scored.cycle.id)
     elements: dict[str, Score] = {}
     values: dict[str, float | None] = {}
     for element in scored.element_keys:
         figures = [p.elements[element] for p in members if element in p.elements]
-        shown = [f for f in figures if disclosure.published(f.n, minimum)]
+        shown = [p.elements[element] for p in members if element in p.elements
+                 and disclosure.score_published(scored.cycle.id, p.partnership_id, element,
+                                                p.elements[element].n, minimum)]
         values[element] = fmean(f.value for f in shown) if shown else None
-        if shown:
+        if (kind, key, element) in held.groups:
+            values[element] = None
+            elements[element] = Score(None, 0, suppressed=True)
+        elif shown:
             elements[element] = Score(values[element], len(shown))
         elif figures:
             elements[element] = Score(None, 0, suppressed=True)

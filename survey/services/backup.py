@@ -17,6 +17,7 @@ it commits: any mismatch rolls everything back. No Flask here.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -34,7 +35,7 @@ from typing import IO, Any
 from sqlalchemy import Column, Connection, Engine, Table, bindparam, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from sqlalchemy.types import JSON, Date, DateTime
+from sqlalchemy.types import JSON, Date, DateTime, LargeBinary
 
 from survey import models  # noqa: F401  (registers every table on Base.metadata)
 from survey.db import Base
@@ -113,6 +114,8 @@ def encode_value(column: Column[Any], value: Any) -> Any:
         return value.astimezone(dt.UTC).isoformat()
     if isinstance(column.type, Date):
         return value.isoformat()
+    if isinstance(column.type, LargeBinary):  # a release's compressed payload
+        return base64.b64encode(value).decode("ascii")
     return value
 
 
@@ -129,6 +132,10 @@ def decode_value(column: Column[Any], value: Any) -> Any:
         return dt.date.fromisoformat(value)
     if isinstance(column.type, JSON):
         return value
+    if isinstance(column.type, LargeBinary):
+        if not isinstance(value, str):
+            raise TypeError(f"not base64 text: {value!r}")
+        return base64.b64decode(value, validate=True)
     python_type = column.type.python_type
     if python_type is bool:
         if not isinstance(value, bool):

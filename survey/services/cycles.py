@@ -133,10 +133,15 @@ def close_cycle(session: Session, cycle: Cycle) -> bool:
         raise ImportProblem([f"cycle {cycle.name} was never opened"])
     cycle.status = CycleStatus.CLOSED
     cycle.closed_at = utcnow()
-    if cycle.published_at is None:  # results reach board leads from now on (SPEC 4a rule 4)
+    first = cycle.published_at is None
+    if first:  # results reach board leads from now on, as release 1 (SPEC 4a rule 4, 4b.1)
         cycle.published_at = cycle.closed_at
     session.flush()
-    audit.record(session, "cycle.close", f"cycle {cycle.name}")
+    event = audit.record(session, "cycle.close", f"cycle {cycle.name}")
+    if first:
+        from survey import releases
+
+        releases.publish_first(session, cycle, event.actor)
     return True
 
 

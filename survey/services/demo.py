@@ -258,6 +258,9 @@ def build_demo(session: Session, questionnaire: Questionnaire, seed: int = DEMO_
     result.links = _links(session, rng, [invitation for invitation, _ in open_pending])
     result.logins = _logins(session, boards)
     session.flush()
+    from survey.releases import publish_missing
+
+    publish_missing(session, "demo")  # the closed cycles' release 1 (SPEC 4b.1)
     result.seconds = time.perf_counter() - started
     return result
 

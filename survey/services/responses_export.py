@@ -1,9 +1,11 @@
 """Row-level answers as CSV, for state staff and administrators only (SPEC 4a rule 2, 8).
 
 The columns are the responses import format's; a respondent is a code, never a name,
-email or organization. Rows stream from one SELECT through csv.writer, so memory stays
-flat however many answers a state has. Typed text (board and partnership names) that a
-spreadsheet could run as a formula is written with a leading apostrophe.
+email or organization, keyed with the instance's secret, and respondents come in the
+order of their codes (SPEC 4a rule 8). Rows stream through csv.writer, a few hundred
+respondents per SELECT, so memory stays flat however many answers a state has. Typed
+text (board and partnership names) that a spreadsheet could run as a formula is written
+with a leading apostrophe.
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ from survey.services.responses_import import RESPONSE_COLUMNS
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 1000  # rows per piece of a streamed response
+
+
+def instance_secret() -> str:
+    """The key of respondent codes (SPEC 4a rule 8): the instance's secret key."""
+    from flask import current_app
+
+    return str(current_app.config["SECRET_KEY"])
 
 
 def guarded(value: str) -> str:
@@ -51,7 +60,7 @@ class _Buffer:
 def csv_chunks(session: Session, cycle: Cycle) -> Iterator[str]:
     """The CSV (header first) in pieces of about CHUNK rows, for a streamed download (the
     cycle is read now; the rows stream later, even after the request's transaction)."""
-    return _chunks(response_rows(session, cycle))
+    return _chunks(response_rows(session, cycle, instance_secret()))
 
 
 def _chunks(rows: Iterator[tuple[str, ...]]) -> Iterator[str]:
@@ -73,7 +82,7 @@ def write_csv(session: Session, cycle: Cycle, handle: TextIO) -> int:
     writer = csv.writer(handle, lineterminator="\r\n")
     writer.writerow(RESPONSE_COLUMNS)
     count = 0
-    for row in _safe_rows(response_rows(session, cycle)):
+    for row in _safe_rows(response_rows(session, cycle, instance_secret())):
         writer.writerow(row)
         count += 1
     return count

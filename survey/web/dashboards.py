@@ -7,12 +7,14 @@ stood in another board; state staff and administrators see open cycles as provis
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from survey import disclosure
+from survey import disclosure, releases
 from survey.db import db
 from survey.models import Cycle, Role
 from survey.services import dashboard_data, focus, meaning_pages, plans
@@ -22,6 +24,41 @@ from survey.web.access import require_board, staff_required
 from survey.web.downloads import chart_links
 
 bp = Blueprint("dashboards", __name__)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """For stewards: the current release and how many responses changed since."""
+
+    number: int
+    changed: int
+    can_publish: bool
+
+
+@bp.app_context_processor
+def release_helpers() -> dict[str, Any]:
+    """Templates' view of releases (SPEC 4b): links that keep ?release= or ?live=, the
+    cycle's release numbers, and stewards' "not yet published" count."""
+    return {"release_args": chart_cache.release_args, "release_pending": release_pending,
+            "release_numbers": release_numbers}
+
+
+def release_pending(cycle_name: str) -> Pending | None:
+    """The current release and the responses changed since it; None for board leads."""
+    if not chart_cache.steward_asking():
+        return None
+    cycle = dashboard_data.find_cycle(db.session, cycle_name)
+    found = releases.pending_changes(db.session, cycle) if cycle is not None else None
+    if found is None:
+        return None
+    row, changed = found
+    return Pending(row.number, changed, current_user.role == Role.ADMIN)
+
+
+def release_numbers(cycle_name: str) -> list[int]:
+    """The numbers of a cycle's releases, oldest first."""
+    cycle = dashboard_data.find_cycle(db.session, cycle_name)
+    return [r.number for r in releases.all_releases(db.session, cycle)] if cycle else []
 
 
 def selected_cycle() -> CycleChoice:

@@ -48,7 +48,8 @@ def chart_links(
     return {
         name: {
             "name": name,
-            **{fmt: url_for(endpoint, cycle=cycle, name=name, fmt=fmt, **scope_args)
+            **{fmt: url_for(endpoint, cycle=cycle, name=name, fmt=fmt, **scope_args,
+                            **chart_cache.release_args())
                for fmt in IMAGE_MIMETYPES},
         }
         for name in names

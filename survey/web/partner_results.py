@@ -2,8 +2,10 @@
 the partner's own link shows their partnership's published results and its action plan,
 read-only, at /s/<token>/results.
 
-Only figures the board's dashboard publishes are shown (suppressed ones read
-"suppressed"); no comment, item result or other partnership appears.
+Only figures of the cycle's release that the board's dashboard publishes are shown
+(suppressed ones read "suppressed"), and of the partnership's only those where the
+respondents other than this partner number enough (SPEC 4a rule 6); no comment, item
+result or other partnership appears.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
-from survey import disclosure
+from survey import disclosure, releases
 from survey.db import db
 from survey.services import dashboard_data, plans
 from survey.web import chart_cache
@@ -33,6 +35,11 @@ def results(token: str) -> str:
     figures = disclosure.for_viewer(
         chart_cache.results_for(db.session, cycle, participation.board_code), cycle,
         disclosure.Viewer.steward())  # published: as every board's lead sees it
+    # rule 6: the partner knows their own answers (as the release saw them)
+    source = chart_cache.source(db.session, cycle)
+    own = releases.own_scored_elements(source.release, survey.invitation.id) \
+        if source.release else ()
+    figures = disclosure.for_insider(figures, participation.partnership_id, own)
     partnership = dashboard_data.find_partnership(figures, participation.partnership_id)
     page = dashboard_data.partnership_page(figures, participation.partnership_id)
     return render_template(

@@ -3,7 +3,8 @@ administrators, /reports/<cycle>/<code>.pdf for them and that board's lead (othe
 404; a lead gets a cycle's report only once its results are published, SPEC 4a rule 4).
 
 Reports take seconds to lay out, so each is kept in a small per-process cache keyed by
-the cycle's results version and its plans' fingerprint: any change rebuilds it.
+the release shown (survey.web.chart_cache.source: `?release=N`, stewards' `?live=1`)
+and its plans' fingerprint.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from werkzeug.wrappers import Response
 from survey import disclosure
 from survey.db import db
 from survey.models import Cycle, Role
-from survey.scoring import results_version
 from survey.services import plans
 from survey.web import chart_cache
 from survey.web.access import staff_required
@@ -37,7 +37,7 @@ def report_pdf(cycle: Cycle, board_code: str | None) -> bytes:
     from reports.report_pdf import build_report
 
     session = db.session
-    key = (cycle.id, board_code, results_version(session, cycle),
+    key = (cycle.id, board_code, chart_cache.source(session, cycle).key,
            plans.plans_version(session, cycle))
 
     def build() -> bytes:

@@ -10,6 +10,7 @@ from survey.web.admin import (  # noqa: F401  (views register on bp)
     audit,
     boards,
     cycles,
+    releases,
     rosters,
     users,
 )
