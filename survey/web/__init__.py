@@ -20,6 +20,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(partner_results.bp)  # /s/<token>/results
     app.register_blueprint(plans.bp)  # /partnerships/<id>/plan
     app.register_blueprint(reports.bp)  # /reports/<cycle>.pdf, /reports/<cycle>/<code>.pdf
-    from survey.web import password_reset
+    from survey.web import password_reset, second_factor
 
     app.register_blueprint(password_reset.bp)  # /login/reset (SPEC 17)
+    app.register_blueprint(second_factor.bp)  # /login/code, /login/enrol, /account/second-factor
