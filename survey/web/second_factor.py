@@ -104,11 +104,12 @@ def code() -> Page:
             problem, status = throttled.message, 429
         elif (kind := second_factor.check_code(db.session, user, form.code.data)) is not None:
             login_limits.succeeded(db.session, user.email, address)
-            if kind == "recovery":
-                flash(f"You used a recovery code; "
-                      f"{second_factor.remaining_recovery_codes(db.session, user)} are left. "
-                      "New ones are on your second-factor page.", "success")
-            return _finish(user, note)
+            left = second_factor.remaining_recovery_codes(db.session, user)
+            response = _finish(user, note)
+            if kind == "recovery":  # after sign-in, which starts a fresh cookie
+                flash(f"You used a recovery code; {left} are left. New ones are on your "
+                      "second-factor page.", "success")
+            return response
         else:
             login_limits.failed(db.session, user.email, address)
             db.session.commit()
