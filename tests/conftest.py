@@ -180,8 +180,11 @@ class AuthActions:
         phone.last_step = pyotp.TOTP(secret).timecode(dt.datetime.now(dt.UTC))
         response = self._client.post("/login/enrol", data={
             "code": code, "csrf_token": CSRF_RE.search(page).group(1)})
-        phone.recovery_codes = RECOVERY_RE.findall(response.get_data(as_text=True))
-        return response
+        codes_page = response.get_data(as_text=True)
+        phone.recovery_codes = RECOVERY_RE.findall(codes_page)
+        onward = re.search(r'<a href="([^"]+)">Continue</a>', codes_page)
+        assert onward, f"enrolment of {email} failed (status {response.status_code})"
+        return self._client.get(onward.group(1))  # on past the codes, as a person would
 
     def give_code(self, email: str):
         token = csrf_token(self._client, "/login/code")

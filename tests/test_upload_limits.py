@@ -188,8 +188,7 @@ def admin(session: Session, client: FlaskClient, auth) -> Admin:
     make_board(session, "03")
     accounts.create_user(session, "admin@example.org", PASSWORD, "admin")
     session.commit()
-    auth.login("admin@example.org")  # with the second factor's enrolment
-    assert client.get("/admin/").status_code == 200
+    assert auth.login("admin@example.org").status_code == 302
     return Admin(client)
 
 

@@ -94,7 +94,11 @@ def login() -> Response | str | tuple[str, int]:
             problem, status = WRONG_CREDENTIALS, 422
     if form.errors:
         status = 422
-    return render_template("auth/login.html", form=form, problem=problem), status
+    from survey.web import oidc
+
+    return render_template("auth/login.html", form=form, problem=problem,
+                           oidc_enabled=oidc.enabled(),
+                           password_login=current_app.config.get("PASSWORD_LOGIN", True)), status
 
 
 @bp.post("/logout")
