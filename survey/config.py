@@ -53,6 +53,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "OIDC_ISSUER": os.environ.get("SURVEY_OIDC_ISSUER", "").strip().rstrip("/"),
         "OIDC_CLIENT_ID": os.environ.get("SURVEY_OIDC_CLIENT_ID", "").strip(),
         "OIDC_CLIENT_SECRET": os.environ.get("SURVEY_OIDC_CLIENT_SECRET", ""),
+        # Calls per API token per minute (SPEC 17), counted in the database.
+        "API_RATE_LIMIT": int(os.environ.get("SURVEY_API_RATE_LIMIT", "120")),
     }
 
 

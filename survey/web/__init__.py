@@ -27,3 +27,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(password_reset.bp)  # /login/reset (SPEC 17)
     app.register_blueprint(second_factor.bp)  # /login/code, /login/enrol, /account/second-factor
+    from survey.api import views as api
+    from survey.web import api_tokens
+
+    app.register_blueprint(api_tokens.bp)  # /account/tokens
+
+    api.init_api(app)
+    app.register_blueprint(api.bp)  # /api/v1/ (SPEC 17)
