@@ -176,8 +176,8 @@ def test_others_sign_in_without_a_code_until_they_enrol(app, client):
 def test_an_administrator_resets_another_accounts_factor(app, client):
     _, lead_id = add_users(app, ("admin@example.org", "admin"), ("second@example.org", "admin"))
     other = app.test_client()
-    AuthActions(other).login("second@example.org")  # enrols
-    AuthActions(other).logout()
+    AuthActions(other).login("second@example.org")  # enrols; the phone is then lost
+    assert signed_in(other)
     AuthActions(client).login("admin@example.org")
     users_page = client.get("/admin/users").get_data(as_text=True)
     assert f"/admin/users/{lead_id}/second-factor/reset" in users_page
@@ -191,6 +191,7 @@ def test_an_administrator_resets_another_accounts_factor(app, client):
         event = db.session.execute(select(AuditEvent).where(
             AuditEvent.action == "user.factor_reset")).scalar_one()
         assert (event.actor, event.target) == ("admin@example.org", "second@example.org")
+    assert not signed_in(other), "the account's sessions end with the reset"
     # an administrator enrols again at the next sign-in
     assert password_step(other, "second@example.org").headers["Location"] == "/login/enrol"
 

@@ -142,11 +142,14 @@ def remaining_recovery_codes(session: Session, user: User) -> int:
 
 
 def reset_factor(session: Session, user: User) -> None:
-    """An administrator removes another account's factor and recovery codes (it enrols
-    again; an administrator at the next sign-in); audited."""
+    """An administrator removes another account's factor and recovery codes (a lost
+    phone): its sessions end, and it enrols again (an administrator at the next sign-in);
+    audited."""
+    from survey.services.accounts import end_all_sessions
+
     session.execute(delete(SecondFactor).where(SecondFactor.user_id == user.id))
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    session.flush()
+    end_all_sessions(session, user)
     audit.record(session, "user.factor_reset", user.email)
 
 

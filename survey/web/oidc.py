@@ -88,12 +88,12 @@ def callback() -> Response | tuple[str, int]:
     if not email or claims.get("email_verified") is not True:
         return refused("Your identity provider has not verified your email address, so it "
                        "cannot be matched to a staff account. Ask your IT service desk.")
-    user = accounts.find_user(db.session, email)
-    if user is None or not user.active:
-        return refused(NO_ACCOUNT.format(email=email))
-    session_token = accounts.start_session(db.session, user)
-    audit.record(db.session, "user.sign_in", user.email, actor=user.email,
-                 via="OpenID Connect")
-    db.session.commit()
+    with db.writing() as writing:  # a GET (the provider's redirect) that signs in
+        user = accounts.find_user(writing, email)
+        if user is None or not user.active:
+            return refused(NO_ACCOUNT.format(email=email))
+        session_token = accounts.start_session(writing, user)
+        audit.record(writing, "user.sign_in", user.email, actor=user.email,
+                     via="OpenID Connect")
     sign_in(user, session_token)
     return redirect(url_for("main.index"))
