@@ -46,7 +46,26 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # A partner may spend hours on one page: the CSRF token lives as long as the
         # session, and an expired one costs no answers (see web/partner.py).
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        # Staff sign-in (SPEC 17): passwords (with reset by email) unless turned off, and
+        # OpenID Connect when an issuer and client are set.
+        "PASSWORD_LOGIN": _switch("SURVEY_PASSWORD_LOGIN", os.environ.get(
+            "SURVEY_PASSWORD_LOGIN", "1")),
+        "OIDC_ISSUER": os.environ.get("SURVEY_OIDC_ISSUER", "").strip().rstrip("/"),
+        "OIDC_CLIENT_ID": os.environ.get("SURVEY_OIDC_CLIENT_ID", "").strip(),
+        "OIDC_CLIENT_SECRET": os.environ.get("SURVEY_OIDC_CLIENT_SECRET", ""),
+        # Calls per API token per minute (SPEC 17), counted in the database.
+        "API_RATE_LIMIT": int(os.environ.get("SURVEY_API_RATE_LIMIT", "120")),
     }
+
+
+def _switch(name: str, value: str) -> bool:
+    """A 0/1 setting, or a clear error at start-up."""
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be 0 or 1, not {value!r}")
 
 
 def site_today() -> dt.date:

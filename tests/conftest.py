@@ -3,10 +3,12 @@ SURVEY_TEST_DATABASE_URL is set), the app / client / runner trio, and helpers.""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -144,17 +146,78 @@ def csrf_token(client: FlaskClient, url: str) -> str:
     return match.group(1)
 
 
+SECRET_RE = re.compile(r'class="factor-secret">([A-Z2-7]+)<')
+RECOVERY_RE = re.compile(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>")
+
+
+@dataclass
+class Authenticator:
+    """What a staff member's phone knows: the TOTP secret, and the recovery codes."""
+
+    secret: str
+    recovery_codes: list[str]
+    last_step: int = -1
+
+    def next_code(self) -> str:
+        """A code the server has not accepted yet: this time step's, then the next one's
+        (clock drift is allowed one step), then the recovery codes one by one."""
+        import pyotp
+
+        totp = pyotp.TOTP(self.secret)
+        now = totp.timecode(dt.datetime.now(dt.UTC))
+        for step in (now, now + 1):
+            if step > self.last_step:
+                self.last_step = step
+                return totp.generate_otp(step)
+        return self.recovery_codes.pop()
+
+
+# Secrets of the accounts enrolled through AuthActions, by email (the latest enrolment).
+AUTHENTICATORS: dict[str, Authenticator] = {}
+
+
 class AuthActions:
-    """Sign in and out through the real login form."""
+    """Sign in and out through the real login form (and the second factor's pages: an
+    administrator enrols at the first sign-in, as a person would, with pyotp as the app)."""
 
     def __init__(self, client: FlaskClient) -> None:
         self._client = client
 
     def login(self, email: str, password: str = "correct horse battery"):
         token = csrf_token(self._client, "/login")
-        return self._client.post(
+        response = self._client.post(
             "/login", data={"email": email, "password": password, "csrf_token": token}
         )
+        where = response.headers.get("Location", "") if response.status_code == 302 else ""
+        if where == "/login/enrol":
+            return self.enrol(email.strip().lower())
+        if where == "/login/code":
+            return self.give_code(email.strip().lower())
+        return response
+
+    def enrol(self, email: str):
+        """Scan the QR code (read the key off the page) and confirm with the first code."""
+        import pyotp
+
+        page = self._client.get("/login/enrol").get_data(as_text=True)
+        secret = SECRET_RE.search(page).group(1)
+        phone = AUTHENTICATORS[email] = Authenticator(secret, [])
+        code = pyotp.TOTP(secret).now()
+        phone.last_step = pyotp.TOTP(secret).timecode(dt.datetime.now(dt.UTC))
+        form_token = CSRF_RE.search(page)  # none when the app runs without CSRF
+        response = self._client.post("/login/enrol", data={
+            "code": code, "csrf_token": form_token.group(1) if form_token else ""})
+        codes_page = response.get_data(as_text=True)
+        phone.recovery_codes = RECOVERY_RE.findall(codes_page)
+        onward = re.search(r'<a href="([^"]+)">Continue</a>', codes_page)
+        assert onward, f"enrolment of {email} failed (status {response.status_code})"
+        return self._client.get(onward.group(1))  # on past the codes, as a person would
+
+    def give_code(self, email: str):
+        form_token = CSRF_RE.search(self._client.get("/login/code").get_data(as_text=True))
+        token = form_token.group(1) if form_token else ""
+        return self._client.post("/login/code", data={
+            "code": AUTHENTICATORS[email].next_code(), "csrf_token": token})
 
     def logout(self):
         token = csrf_token(self._client, "/account/password")

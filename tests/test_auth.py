@@ -62,10 +62,10 @@ def test_wrong_password_and_unknown_email_get_the_same_message(session, client, 
 
 
 def test_login_goes_to_a_same_site_next_only(session, client):
-    add_user(session, "admin@example.org", "admin")
+    add_user(session, "state@example.org", "state")
     token = csrf_token(client, "/login?next=/admin/users")
     assert 'value="/admin/users"' in body(client.get("/login?next=/admin/users"))
-    response = client.post("/login", data={"email": "admin@example.org", "password": PASSWORD,
+    response = client.post("/login", data={"email": "state@example.org", "password": PASSWORD,
                                            "next": "/admin/users", "csrf_token": token})
     assert response.headers["Location"] == "/admin/users"
 
@@ -73,9 +73,9 @@ def test_login_goes_to_a_same_site_next_only(session, client):
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example",
                                     "javascript:alert(1)"])
 def test_login_ignores_an_offsite_next(session, client, target):
-    add_user(session, "admin@example.org", "admin")
+    add_user(session, "state@example.org", "state")
     token = csrf_token(client, "/login")
-    response = client.post("/login", data={"email": "admin@example.org", "password": PASSWORD,
+    response = client.post("/login", data={"email": "state@example.org", "password": PASSWORD,
                                            "next": target, "csrf_token": token})
     assert response.headers["Location"] == "/"
 

@@ -191,7 +191,7 @@ def test_survey_init_upgrades_a_previous_release_database_with_its_data(
     assert "loaded" not in result.output  # the board map is there: no Florida boards added
 
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
         for table, rows in before.items():  # every old column of every row, unchanged
             after = conn.execute(text(f"SELECT * FROM {table} ORDER BY id")).mappings().all()
             assert len(after) == counts[table]

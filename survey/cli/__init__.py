@@ -11,7 +11,7 @@ from flask.cli import FlaskGroup
 
 def register_commands(app: Flask) -> None:
     """Attach every command and group to the app's CLI."""
-    from survey.cli import content, core, data, demo, ops, people, releases, reporting
+    from survey.cli import content, core, data, demo, ops, people, releases, reporting, tokens
 
     commands = [
         core.init_command,  # init
@@ -23,6 +23,7 @@ def register_commands(app: Flask) -> None:
         *reporting.COMMANDS,  # export, charts
         *people.COMMANDS,  # user create|list|reset, invite
         *ops.COMMANDS,  # backup, restore, audit
+        *tokens.COMMANDS,  # token create|list|revoke (SPEC 17)
     ]
     assert releases.cycle_releases is not None
     for command in commands:

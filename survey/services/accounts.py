@@ -245,6 +245,11 @@ def reset_password(session: Session, user: User) -> str:
     return password
 
 
+def set_password(session: Session, user: User, password: str) -> None:
+    """Set a checked new password (a reset by email link); every session ends."""
+    _set_password(session, user, password)
+
+
 def _set_password(session: Session, user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     user.session_version = (user.session_version or 1) + 1

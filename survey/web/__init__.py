@@ -20,6 +20,21 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(partner_results.bp)  # /s/<token>/results
     app.register_blueprint(plans.bp)  # /partnerships/<id>/plan
     app.register_blueprint(reports.bp)  # /reports/<cycle>.pdf, /reports/<cycle>/<code>.pdf
+    from survey.web import oidc, password_reset, second_factor
+
+    oidc.init_oidc(app)
+    app.register_blueprint(oidc.bp)  # /login/oidc (SPEC 17)
+
+    app.register_blueprint(password_reset.bp)  # /login/reset (SPEC 17)
+    app.register_blueprint(second_factor.bp)  # /login/code, /login/enrol, /account/second-factor
+    from survey.api import views as api
+    from survey.web import api_tokens
+
+    app.register_blueprint(api_tokens.bp)  # /account/tokens
+
+    api.init_api(app)
+    app.register_blueprint(api.bp)  # /api/v1/ (SPEC 17)
+
     register_filters(app)
 
 

@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -21,6 +23,7 @@ from werkzeug.wrappers import Response
 from survey.db import db, writes_late
 from survey.models import User
 from survey.services import accounts
+from survey.web import second_factor
 from survey.web.access import SESSION_TOKEN_KEY, StaffUser, staff_required
 from survey.web.staff_forms import LoginForm, PasswordChangeForm
 
@@ -64,6 +67,8 @@ def client_address() -> str:
 @writes_late  # the password hash runs before the write lock is taken
 def login() -> Response | str | tuple[str, int]:
     """The sign-in form; on success go to a safe `next` or to the role's start page."""
+    if not current_app.config.get("PASSWORD_LOGIN", True) and request.method == "POST":
+        abort(404)  # SURVEY_PASSWORD_LOGIN=0: the agency's identity provider only
     form = LoginForm()
     if request.method == "GET":
         if current_user.is_authenticated:
@@ -76,17 +81,24 @@ def login() -> Response | str | tuple[str, int]:
         try:
             with db.writing() as writing:  # the failure count (or its reset) is kept
                 user = accounts.settle(writing, attempt)
-                token = accounts.start_session(writing, user) if user else ""
+                step = second_factor.second_step(user) if user else None
+                token = accounts.start_session(writing, user) if user and not step else ""
         except accounts.LoginThrottled as exc:
             problem, status = str(exc), 429
         else:
+            if user is not None and step:  # a code next (SPEC 17), then the session
+                return second_factor.await_code(user, step, safe_next(form.next.data))
             if user is not None:
                 sign_in(user, token)
                 return redirect(safe_next(form.next.data) or url_for("main.index"))
             problem, status = WRONG_CREDENTIALS, 422
     if form.errors:
         status = 422
-    return render_template("auth/login.html", form=form, problem=problem), status
+    from survey.web import oidc
+
+    return render_template("auth/login.html", form=form, problem=problem,
+                           oidc_enabled=oidc.enabled(),
+                           password_login=current_app.config.get("PASSWORD_LOGIN", True)), status
 
 
 @bp.post("/logout")

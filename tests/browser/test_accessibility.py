@@ -229,7 +229,10 @@ def test_staff_pages(live_server, browser_page, demo, tmp_path, artifacts) -> No
     audit.check("sign in with errors")
     assert_summary_focused(page, "sign in", "email")
 
+    audit.visit(f"{base}/login/reset", "password reset request")
     sign_in(page, base, "admin@example.org", demo.passwords["admin@example.org"])
+    audit.visit(f"{base}/account/second-factor", "second factor")
+    audit.visit(f"{base}/account/tokens", "API tokens")
     audit.visit(f"{base}/account/password", "password change")
     page.click("main button[type=submit]")
     audit.check("password change with errors")

@@ -26,8 +26,11 @@ def render_users(form: UserForm | None = None, status: int = 200, problems: list
     """The accounts page; `shown` holds a new password to show once, with its user."""
     form = form or UserForm(formdata=None)
     form.board.choices = board_choices("No board")
+    from survey.web.second_factor import enrolled_user_ids
+
     return render_template("admin/users.html", users=accounts.list_users(db.session),
                            form=form, problems=problems or [],
+                           factor_users=enrolled_user_ids(),
                            **shown), status
 
 
