@@ -1,10 +1,9 @@
 """The one place the API reads results from (SPEC 17 over SPEC 4b).
 
-Today it asks the confidentiality gate for the cycle's published results as this viewer
-may see them (survey.disclosure.for_viewer over the per-version results cache the pages
-use, which is published_results without recomputing every call); when stored releases
-land (the releases issue) this function reads the viewer's release instead, and nothing
-else in the API changes.
+It asks the confidentiality gate for the cycle's figures as this viewer may see them, over
+the same source the pages use (survey.web.chart_cache.results_for): the cycle's current
+stored release, or the one `?release=N` names; a cycle with no release has none to give a
+board lead.
 """
 
 from __future__ import annotations

@@ -118,7 +118,10 @@ def answer(body: Any) -> Response:
     """JSON with an ETag from a hash of exactly these figures (If-None-Match: 304)."""
     data = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
     response = Response(data, mimetype="application/json")
-    response.set_etag(hashlib.sha256(data.encode("utf-8")).hexdigest()[:32])
+    # The release's figures hash, then a hash of this answer (its scope, page and plans).
+    release = g.get("api_release_hash", "") or "live"
+    digest = hashlib.sha256(data.encode("utf-8")).hexdigest()[:16]
+    response.set_etag(f"{release[:16]}-{digest}")
     response.headers["Cache-Control"] = "private, no-cache"
     return response.make_conditional(request)
 
@@ -157,17 +160,21 @@ def cycle_or_404(name: str) -> Cycle:
 def cycle_results(name: str) -> tuple[Cycle, CycleResults]:
     cycle = cycle_or_404(name)
     try:
-        return cycle, results_for(db.session, cycle, viewer())
+        results = results_for(db.session, cycle, viewer())
     except ResultsWithheld:
         raise NotFound() from None
+    g.api_release_hash = results.release.figures_hash if results.release else ""
+    return cycle, results
 
 
 def releases(cycle: Cycle) -> list[dict[str, Any]]:
-    """The cycle's releases. Until stored releases land (the releases issue), a published
-    cycle has one: release 1 at its first close."""
-    if cycle.published_at is None:
-        return []
-    return [{"number": 1, "published_at": figures._date(cycle.published_at), "note": None}]
+    """The cycle's stored releases (SPEC 4b.4), oldest first: number, time, note and the
+    hash of their figures."""
+    from survey import releases as store
+
+    return [{"number": row.number, "published_at": figures._date(store.stamp(row).published_at),
+             "note": row.note, "figures_hash": row.figures_hash}
+            for row in store.all_releases(db.session, cycle)]
 
 
 def cycle_summary(cycle: Cycle) -> dict[str, Any]:
