@@ -303,8 +303,8 @@ def _part(session: Session, row: ReleaseRow, board_code: str) -> CycleResults | 
 def board_view(results: CycleResults, board_code: str,
                sectors: tuple[ScopeResult, ...]) -> CycleResults:
     """State-wide results limited to one board as survey.scoring would build them: the
-    state stays whole; boards, partnerships, items, changes, comments and trends of that
-    board only; partner types and gaps of the state and the board."""
+    state stays whole; boards, partnerships, items, changes, comments, trends, agreement
+    and margins of that board only; partner types and gaps of the state and the board."""
     members = [p for p in results.partnerships if p.board_code == board_code]
     ids = {p.partnership_id for p in members}
     partnership_keys = {str(i) for i in ids}
@@ -322,6 +322,11 @@ def board_view(results: CycleResults, board_code: str,
         trends=tuple(t for t in results.trends if t.scope_kind == "state"
                      or (t.scope_kind == "board" and t.scope_key == board_code)
                      or (t.scope_kind == "partnership" and t.scope_key in partnership_keys)),
+        # what the figures mean (SPEC 15): the board's partnerships' own, the peers'
+        # quartiles as they are (state and sectors), the instrument in the state's only
+        agreement=tuple(a for a in results.agreement if a.partnership_id in ids),
+        margins=tuple(m for m in results.margins if m.partnership_id in ids),
+        instrument=(), instrument_items=(),
     )
 
 
