@@ -39,7 +39,7 @@ def steward_sees_changes(client: FlaskClient, count: int) -> None:
 def test_an_import_into_a_closed_cycle_changes_nothing_a_lead_reads(
         session: Session, client: FlaskClient, runner: FlaskCliRunner, world: dict,
         tmp_path: Path) -> None:
-    assert runner.invoke(args=["cycle", "close", "2026"]).exit_code == 0
+    assert runner.invoke(args=["cycle", "close", "2026", "--yes"]).exit_code == 0
     login(client, "lead@example.org")
     before = lead_outputs(client)
     path = tmp_path / "paper.csv"
@@ -58,7 +58,7 @@ def test_an_import_into_a_closed_cycle_changes_nothing_a_lead_reads(
 
 def test_a_partnership_moved_during_a_reopen_leaves_both_boards_releases_alone(
         session: Session, client: FlaskClient, runner: FlaskCliRunner, world: dict) -> None:
-    assert runner.invoke(args=["cycle", "close", "2026"]).exit_code == 0
+    assert runner.invoke(args=["cycle", "close", "2026", "--yes"]).exit_code == 0
     login(client, "lead@example.org")
     before = lead_outputs(client)
     assert runner.invoke(args=["cycle", "open", "2026"]).exit_code == 0
@@ -84,7 +84,7 @@ def test_a_cycle_never_published_feeds_no_change_and_shows_leads_no_figures(
         invitation, _ = make_invitation(session, history, member)
         answer(session, invitation, all_answers(q, 1))
     session.commit()
-    assert runner.invoke(args=["cycle", "close", "2026"]).exit_code == 0
+    assert runner.invoke(args=["cycle", "close", "2026", "--yes"]).exit_code == 0
     results = releases.release_results(releases.current(session, cycle), "15")
     assert results.changes and all(c.previous_cycle is None for c in results.changes)
     assert {t.cycle for t in results.trends} == {"2026"}
@@ -107,7 +107,7 @@ def test_item_figures_are_hidden_where_respondents_scored_different_numbers_of_i
         if row.item_code == vision:
             row.level, row.special = None, "DK"
     session.commit()
-    assert runner.invoke(args=["cycle", "close", "2026"]).exit_code == 0
+    assert runner.invoke(args=["cycle", "close", "2026", "--yes"]).exit_code == 0
     results = releases.release_results(releases.current(session, cycle))
     rows = [i for i in results.item_results if i.partnership_id == world["manufacturing"]]
     assert rows and all(i.suppressed for i in rows if i.element_key == "vision")
@@ -119,7 +119,7 @@ def test_item_figures_are_hidden_where_respondents_scored_different_numbers_of_i
 
 def test_a_partner_of_three_sees_board_and_state_but_not_the_partnership(
         client: FlaskClient, runner: FlaskCliRunner, world: dict) -> None:
-    assert runner.invoke(args=["cycle", "close", "2026"]).exit_code == 0
+    assert runner.invoke(args=["cycle", "close", "2026", "--yes"]).exit_code == 0
     page = client.get(f"/s/{world['tokens'][0]}/results")  # Manufacturing: 3 submitted
     assert page.status_code == 200
     body = page.get_data(as_text=True)
@@ -131,7 +131,7 @@ def test_a_partner_of_three_sees_board_and_state_but_not_the_partnership(
 def test_respondent_codes_are_keyed_with_the_instance_secret_and_rows_ordered_by_code(
         app, session: Session, client: FlaskClient, runner: FlaskCliRunner,
         world: dict) -> None:
-    assert runner.invoke(args=["cycle", "close", "2026"]).exit_code == 0
+    assert runner.invoke(args=["cycle", "close", "2026", "--yes"]).exit_code == 0
     login(client, "state@example.org")
     data = client.get("/exports/2026/responses.csv").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(data)))

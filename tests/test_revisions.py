@@ -90,7 +90,7 @@ def workbook_cells(data: bytes) -> list[tuple]:
 def test_reopen_and_a_late_submission_change_nothing_a_lead_reads_until_a_revision(
         app, session: Session, client: FlaskClient, runner: FlaskCliRunner,
         world: dict, tmp_path) -> None:
-    assert runner.invoke(args=["cycle", "close", "2026"]).exit_code == 0
+    assert runner.invoke(args=["cycle", "close", "2026", "--yes"]).exit_code == 0
     login(client, "lead@example.org")
     before = lead_outputs(client)
     # Reopen, one more partner submits, close again: the SPEC 4a attack of issue 16.
@@ -100,7 +100,7 @@ def test_reopen_and_a_late_submission_change_nothing_a_lead_reads_until_a_revisi
     session.commit()
     assert lead_outputs(client) == before  # open again: still release 1, byte for byte
     assert lead_outputs(client, "live=1") == before  # live figures are for stewards only
-    assert runner.invoke(args=["cycle", "close", "2026"]).exit_code == 0
+    assert runner.invoke(args=["cycle", "close", "2026", "--yes"]).exit_code == 0
     assert lead_outputs(client) == before
     cli = runner.invoke(args=["export", str(tmp_path / "b.xlsx"), "--cycle", "2026",
                               "--board", "15"])
@@ -156,7 +156,7 @@ def test_publish_refuses_without_a_note_or_a_first_release(
     early = runner.invoke(args=["cycle", "publish", "2026", "--note", "too soon"])
     assert early.exit_code == 1
     assert "cycle 2026 is not published yet: close it first" in early.output
-    assert runner.invoke(args=["cycle", "close", "2026"]).exit_code == 0
+    assert runner.invoke(args=["cycle", "close", "2026", "--yes"]).exit_code == 0
     blank = runner.invoke(args=["cycle", "publish", "2026", "--note", "  "])
     assert blank.exit_code == 1 and "a revision needs a note" in blank.output
     assert "1 " in runner.invoke(args=["cycle", "releases", "2026"]).output
@@ -169,7 +169,7 @@ def token_of(client: FlaskClient, url: str) -> str:
 
 def test_an_administrator_publishes_a_revision_on_the_web_after_a_confirmation(
         session: Session, client: FlaskClient, runner: FlaskCliRunner, world: dict) -> None:
-    assert runner.invoke(args=["cycle", "close", "2026"]).exit_code == 0
+    assert runner.invoke(args=["cycle", "close", "2026", "--yes"]).exit_code == 0
     invitation, level = world["late"]
     answer(session, session.merge(invitation), all_answers(shipped_questionnaire(), level))
     session.commit()
