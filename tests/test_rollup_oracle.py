@@ -31,8 +31,9 @@ ROSTER_COLUMNS = ["board", "partnership", "sector", "name", "email", "organizati
                   "partner_type"]
 RESPONSE_COLUMNS = ["cycle", "board", "partnership", "respondent", "partner_type", "element",
                     "item", "score"]
-SECTORS = ["Health care", "Advanced manufacturing", "Logistics", "Construction",
-           "Information technology", "Hospitality", "Maritime", "Aerospace", "Agriculture"]
+SECTORS = ["Healthcare", "Advanced Manufacturing", "Logistics and Distribution", "Construction",
+           "Information Technology", "Hospitality and Tourism", "Marine",
+           "Aviation and Aerospace", "Agriculture"]  # names on survey/data/sectors.csv
 # Partnership means per cycle for the constructed partnership: deltas of exactly +-0.25,
 # scores exactly on stage boundaries (1.75, 2.5, 3.25).
 EXACT_PATTERNS = [

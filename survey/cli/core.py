@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 
 from survey.db import db
 from survey.schema import load_default_boards, upgrade
+from survey.services.sector_mapping import unmapped_sectors
 
 
 @click.command("init")
@@ -20,10 +21,14 @@ def init_command() -> None:
     upgrade(db.engine)
     with db.writing() as session:
         added = load_default_boards(session)
+        unmapped = unmapped_sectors(session)
     url = db.engine.url.render_as_string(hide_password=True)
     click.echo(f"database ready: {url}")
     if added:
         click.echo(f"loaded {added} boards")
+    if unmapped:  # free text from before the sector list (SPEC 16)
+        click.echo(f"{len(unmapped)} sectors are not on the sector list; map them at "
+                   f"/admin/sectors: " + "; ".join(repr(u.text) for u in unmapped))
 
 
 @click.command("serve")
