@@ -119,6 +119,23 @@ class ScopeResult:
     board_name: str = ""
     sector: str = ""  # partnerships
     partnership_id: int | None = None  # partnerships
+    # Partnerships shared across boards (SPEC 16): the participating boards besides the
+    # lead board (board_code), as (code, name) pairs; the partnership counts in each.
+    also_boards: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def board_codes(self) -> tuple[str, ...]:
+        """A partnership's lead board code, then its participating boards' codes."""
+        return (self.board_code, *(code for code, _ in self.also_boards))
+
+    def in_board(self, code: str) -> bool:
+        """Whether this partnership counts in the board `code` (lead or participating)."""
+        return code in self.board_codes
+
+    def shared_with(self, code: str) -> tuple[tuple[str, str], ...]:
+        """The other boards of a shared partnership, seen from board `code`."""
+        boards = ((self.board_code, self.board_name), *self.also_boards)
+        return tuple(b for b in boards if b[0] != code) if self.also_boards else ()
 
     @property
     def response_rate(self) -> float | None:

@@ -62,16 +62,17 @@ def cycle_results(
     scored = partnership_scores(session, cycle)
     board_name = _board_name(session, scored, board_code)
     earlier = [partnership_scores(session, c) for c in previous_cycles(session, cycle)]
-    members = [p for p in scored.partnerships if board_code is None or p.board_code == board_code]
+    members = [p for p in scored.partnerships if board_code is None or p.in_board(board_code)]
 
-    board_of = {p.participation_id: p.board_code for p in scored.partnerships}
+    boards_of = {p.participation_id: p.board_codes for p in scored.partnerships}
     counts: dict[int, Counts] = defaultdict(Counts)
     type_counts: dict[tuple[str, str], Counts] = defaultdict(Counts)
     by_participation = invitation_counts(session, cycle)
     for (participation_id, ptype), c in by_participation.items():
         counts[participation_id] += c
         type_counts[STATE_SCOPE, ptype] += c
-        type_counts[board_of[participation_id], ptype] += c
+        for code in boards_of[participation_id]:  # a shared partnership: each of its boards
+            type_counts[code, ptype] += c
 
     scopes = build_scopes(scored, counts, board_code, board_name)
     type_scopes = [STATE_SCOPE, *(b.key for b in scopes.boards)]
@@ -105,6 +106,10 @@ def _board_name(session: Session, scored: ScoredCycle, board_code: str | None) -
     for p in scored.partnerships:
         if p.board_code == board_code:
             return p.board_name
+    for p in scored.partnerships:
+        for code, name in p.also_boards:
+            if code == board_code:
+                return name
     name = session.execute(select(Board.name).where(Board.code == board_code)).scalar()
     if name is None:
         raise UnknownBoardError(f"unknown board: {board_code}")

@@ -23,6 +23,7 @@ from survey.models import (
     utcnow,
 )
 from survey.scoring.cycles import bump_results_version
+from survey.services.partnerships import also_board_codes
 
 TOKEN_BYTES = 24  # 192 random bits
 
@@ -68,6 +69,7 @@ def participation_for(session: Session, cycle: Cycle, partnership: Partnership) 
         participation = Participation(
             cycle=cycle, partnership=partnership, board=board, board_code=board.code,
             board_name=board.name, partnership_name=partnership.name, sector=partnership.sector,
+            also_boards=also_board_codes(session, [partnership.id]).get(partnership.id, ""),
         )
         session.add(participation)
         session.flush()
