@@ -131,7 +131,9 @@ def _section(results: CycleResults, p: ScopeResult, with_chart: bool) -> Partner
                      key=lambda c: order.get(c.element_key, 1_000))
     chart = None
     if with_chart and not too_few:
-        chart = _block(charts.radar(results, board_code=p.board_code, partnership_id=pid))
+        board = (results.board_code if results.board_code and p.in_board(results.board_code)
+                 else p.board_code)  # a board's report compares its shared ones with it
+        chart = _block(charts.radar(results, board_code=board, partnership_id=pid))
     return PartnershipSection(
         partnership=p, too_few=too_few, chart=chart, changes=[] if too_few else changes,
         needs=[] if too_few else _needs(results, pid),
@@ -173,7 +175,7 @@ def report_data(results: CycleResults, generated_on: dt.date | None = None,
                         provisional, generated_on)
         report.charts = [_block(charts.radar(results, board_code=code)),
                          _block(charts.partnership_heatmap(results, board_code=code))]
-        members = sorted((p for p in results.partnerships if p.board_code == code),
+        members = sorted((p for p in results.partnerships if p.in_board(code)),
                          key=lambda p: p.label.casefold())
         report.sections = [_section(results, p, with_chart=True) for p in members]
     else:
@@ -184,7 +186,7 @@ def report_data(results: CycleResults, generated_on: dt.date | None = None,
         for board in sorted(results.boards, key=lambda b: b.key):
             if not board.partnerships:
                 continue
-            members = sorted((p for p in results.partnerships if p.board_code == board.key),
+            members = sorted((p for p in results.partnerships if p.in_board(board.key)),
                              key=lambda p: p.label.casefold())
             counts: dict[str, int] = {}
             for row in results.plans:

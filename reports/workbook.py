@@ -290,6 +290,25 @@ def _in_board(results: CycleResults, board_code: str) -> bool:
     return results.board_code is None or board_code == results.board_code
 
 
+def _in_scope(results: CycleResults, partnership_id: int | None) -> bool:
+    """A partnership's rows belong in the workbook: the state's, or a board's (whose
+    partnerships include those shared with it, SPEC 16)."""
+    if results.board_code is None:
+        return True
+    return partnership_id in _member_ids(results)
+
+
+def _member_ids(results: CycleResults) -> frozenset[int | None]:
+    code = results.board_code
+    return frozenset(p.partnership_id for p in results.partnerships
+                     if code is None or p.in_board(code))
+
+
+def _shared_with(results: CycleResults, p: ScopeResult) -> str:
+    """The other boards of a shared partnership, as codes separated by spaces."""
+    return " ".join(code for code, _ in p.shared_with(results.board_code or p.board_code))
+
+
 def _summary(wb: Workbook, results: CycleResults) -> None:
     ws = wb.create_sheet("Summary")
     board = next((b for b in results.boards if b.key == results.board_code), None)
@@ -374,11 +393,12 @@ def _boards(wb: Workbook, results: CycleResults) -> None:
 def _partnerships(wb: Workbook, results: CycleResults) -> None:
     ws = wb.create_sheet("Partnerships")
     headers = ["Board code", "Board", "Partnership", "Sector", "Invited", "Responded",
-               "Response rate", *(e.title for e in results.elements), "Overall", "Stage"]
+               "Response rate", *(e.title for e in results.elements), "Overall", "Stage",
+               "Shared with"]  # SPEC 8's columns, then the other boards it spans (SPEC 16)
     rows = [[p.board_code, _Value(p.board_name, wrap=True), _Value(p.label, wrap=True),
              _Value(p.sector, wrap=True), p.invited, p.responded, _rate(p),
-             *_scope_scores(p, results)]
-            for p in results.partnerships if _in_board(results, p.board_code)]
+             *_scope_scores(p, results), _shared_with(results, p) or None]
+            for p in results.partnerships if _in_scope(results, p.partnership_id)]
     _write_table(ws, headers, rows, widths={1: 20, 2: 30, 3: 18})
     if results.board_code is not None:
         _overall_chart(ws, headers, rows, f"Overall score by partnership, board "
@@ -437,7 +457,7 @@ def _items(wb: Workbook, results: CycleResults) -> None:
              _Value(i.text, wrap=True), *([hidden] * (4 + len(levels)) if i.suppressed else [
                  i.n, _score(i.mean_score(minimum), results), i.dont_know, i.not_applicable,
                  *_level_counts(i, levels, minimum)]), boards.get(i.board_code)]
-            for i in results.item_results if _in_board(results, i.board_code)]
+            for i in results.item_results if _in_scope(results, i.partnership_id)]
     # Narrow wrapped text columns: printed fit to width, the figures stay legible.
     _write_table(ws, headers, rows, widths={1: 26, 2: 22, 4: 50, len(headers) - 1: 24})
 
@@ -475,7 +495,7 @@ def _change(wb: Workbook, results: CycleResults) -> None:
     boards = _board_names(results)
     rows = []
     for c in results.changes:
-        if not _in_board(results, c.board_code):
+        if not _in_scope(results, c.partnership_id):
             continue
         head = [c.board_code, c.partnership, titles.get(c.element_key, c.element_key),
                 c.previous_cycle]
@@ -498,7 +518,7 @@ def _plans(wb: Workbook, results: CycleResults) -> None:
              _Value(p.goal, wrap=True), _Value(p.actions, wrap=True), p.owner,
              _Value(p.due_on, DATE_FORMAT) if p.due_on else None, p.status,
              _Value(_generated_moment(p.updated_at), DATETIME_FORMAT)]
-            for p in results.plans if _in_board(results, p.board_code)]
+            for p in results.plans if _in_scope(results, p.partnership_id)]
     _write_table(ws, headers, rows)
 
 

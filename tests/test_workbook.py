@@ -24,7 +24,7 @@ HEADERS = {
     "Boards": ["Board code", "Board", "Partnerships", "Invited", "Responded", "Response rate",
                *ELEMENT_TITLES, "Overall", "Stage"],
     "Partnerships": ["Board code", "Board", "Partnership", "Sector", "Invited", "Responded",
-                     "Response rate", *ELEMENT_TITLES, "Overall", "Stage"],
+                     "Response rate", *ELEMENT_TITLES, "Overall", "Stage", "Shared with"],
     "Items": ["Board code", "Partnership", "Element", "Item", "Text", "n", "Mean", "Don't know",
               "Not applicable", "Exploring", "Building", "Implementing", "Sustaining", "Board"],
     "Partner types": ["Scope", "Partner type", "Respondents", *ELEMENT_TITLES],

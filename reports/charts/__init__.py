@@ -46,7 +46,7 @@ def all_charts(results: CycleResults) -> list[Chart]:
             change(results, code),
         ]
         for partnership in results.partnerships:
-            if partnership.board_code == code:
+            if partnership.in_board(code):
                 charts.append(radar(results, partnership_id=partnership.key))
                 charts.append(change(results, partnership.key))
     seen: set[str] = set()

@@ -9,7 +9,7 @@ from flask.cli import FlaskGroup
 
 def register_commands(app: Flask) -> None:
     """Attach every command and group to the app's CLI."""
-    from survey.cli import content, core, data, demo, ops, people, reporting
+    from survey.cli import content, core, data, demo, ops, people, regions, reporting
 
     commands = [
         core.init_command,  # init
@@ -20,6 +20,7 @@ def register_commands(app: Flask) -> None:
         *reporting.COMMANDS,  # export, charts
         *people.COMMANDS,  # user create|list|reset, invite
         *ops.COMMANDS,  # backup, restore, audit
+        *regions.COMMANDS,  # partnerships/targets/outcomes import
     ]
     for command in commands:
         app.cli.add_command(command)

@@ -40,9 +40,7 @@ def viewer() -> disclosure.Viewer:
 def visible_partnership(cycle: Cycle, partnership_id: int) -> PartnershipBoards:
     """Where a partnership stood; 404 unless the user may see its board then or now."""
     boards = dashboard_data.partnership_boards(db.session, cycle, partnership_id)
-    if boards is None or not any(
-        code and current_user.can_see_board(code) for code in (boards.in_cycle, boards.current)
-    ):
+    if boards is None or not any(current_user.can_see_board(code) for code in boards.every_board):
         abort(404)
     return boards
 
@@ -97,9 +95,9 @@ def partnership(id: int) -> str:
     if choice.current is None:
         abort(404)
     boards = visible_partnership(choice.current, id)
-    results = chart_cache.results_for(db.session, choice.current, boards.for_results)
+    code = boards.results_board(current_user.board_code)
+    results = chart_cache.results_for(db.session, choice.current, code)
     if disclosure.withheld(choice.current, viewer()):
-        code = boards.for_results
         return render_template(
             "dashboards/progress.html", choice=choice, code=code, name=boards.name,
             rows=[r for r in disclosure.progress(results, code) if r.partnership_id == id],

@@ -140,6 +140,7 @@ class PartnershipForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Enter the partnership's name."),
                                            Length(max=200)])
     sector = StringField("Sector", validators=[Optional(), Length(max=200), sector_on_list])
+    also_boards = StringField("Other boards it spans", validators=[Optional(), Length(max=400)])
 
 
 class MovePartnershipForm(FlaskForm):

@@ -1,0 +1,34 @@
+"""`survey partnerships import`, `survey targets import`, `survey outcomes import` (SPEC 16).
+
+Each is all or nothing, like every import: every bad row is named and nothing changes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from survey.cli.data import FILE, import_file
+from survey.db import db
+from survey.services.partnerships import (
+    PARTNERSHIP_COLUMNS,
+    check_partnerships,
+    write_partnerships,
+)
+
+partnerships_group = AppGroup("partnerships", help="Partnerships and the boards they span.")
+
+
+@partnerships_group.command("import")
+@click.argument("file", type=FILE)
+def partnerships_import(file: Path) -> None:
+    """Import partnerships: CSV board,partnership,sector,also_boards (codes, spaces)."""
+    summary = import_file(file, PARTNERSHIP_COLUMNS, "partnerships",
+                          lambda rows: check_partnerships(db.session, rows),
+                          lambda plan: write_partnerships(db.session, plan))
+    click.echo(str(summary))
+
+
+COMMANDS = [partnerships_group]
