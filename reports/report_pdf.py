@@ -44,7 +44,8 @@ from reports.results import (
 TEMPLATES = Path(__file__).parent / "templates"
 NEED_ITEMS = 3  # items most in need shown per partnership
 # Method topics of the workbook's About sheet that concern only the workbook.
-_WORKBOOK_ONLY = ("Responses sheet", "Plans sheet", "Row-level answers")
+_WORKBOOK_ONLY = ("Responses sheet", "Plans sheet", "Row-level answers", "Coverage sheet",
+                  "Outcomes sheet")
 
 
 @dataclass(frozen=True)

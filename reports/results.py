@@ -269,6 +269,44 @@ class PlanRow:
 
 
 @dataclass(frozen=True)
+class CoverageRow:
+    """One board and sector (SPEC 16): targeted or not, its partnerships in the cycle and
+    their median published overall score (None when none is published)."""
+
+    board_code: str
+    board: str
+    sector: str
+    targeted: bool
+    partnerships: int
+    median_overall: float | None
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    """One outcome measure of one partnership in a cycle, with the last earlier value
+    (SPEC 16). Figures about the partnership, not anyone's answers."""
+
+    board_code: str
+    partnership_id: int
+    partnership: str
+    measure: str  # the measure's key
+    label: str
+    unit: str  # "count", "money" or "percent"
+    higher_is_better: bool
+    value: float | None  # None: not reported, or suppressed by the provider
+    suppressed: bool
+    source: str
+    previous: float | None = None
+    previous_cycle: str | None = None
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+
+@dataclass(frozen=True)
 class CycleResults:
     """Everything the figures of one cycle (optionally one board) are drawn from."""
 
@@ -296,6 +334,10 @@ class CycleResults:
     # The cycle is not published yet (open, or never closed): stewards only, marked so.
     provisional: bool = False
     plans: tuple[PlanRow, ...] = ()  # this cycle's action plans (workbook Plans sheet, report)
+    # SPEC 16: each board's target industries against its partnerships (state and board
+    # pages, the state workbook's Coverage sheet), and partnerships' outcome figures.
+    coverage: tuple[CoverageRow, ...] = ()
+    outcomes: tuple[OutcomeRow, ...] = ()
 
     def element(self, key: str) -> ElementInfo:
         return next(e for e in self.elements if e.key == key)

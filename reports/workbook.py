@@ -34,8 +34,15 @@ from reports.results import OVERALL, CycleResults, ItemResult, ScopeResult, Scor
 
 SUPPRESSED = "suppressed"
 CREATOR = "Sector partnership self-assessment"
-SHEETS = ("Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Plans",
-          "About")
+# SPEC 8; issue 19 adds Agreement and Benchmarks after Change, and Instrument before Plans.
+SHEETS = ("Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Outcomes",
+          "Coverage", "Plans", "About")
+STATE_ONLY_SHEETS = ("Coverage",)
+
+
+def sheet_names(board: bool = False) -> tuple[str, ...]:
+    """The sheets of a state workbook, or of a board's (without the state-only ones)."""
+    return tuple(s for s in SHEETS if not board or s not in STATE_ONLY_SHEETS)
 RESPONSE_COLUMNS = ("cycle", "board", "partnership", "respondent", "partner_type", "element",
                     "item", "score")
 SCORE_FORMAT = "0.00"
@@ -510,6 +517,36 @@ def _change(wb: Workbook, results: CycleResults) -> None:
     _write_table(ws, headers, rows)
 
 
+def _outcomes(wb: Workbook, results: CycleResults) -> None:
+    """SPEC 16: each partnership's outcome figures beside the last earlier cycle's."""
+    ws = wb.create_sheet("Outcomes")
+    headers = ["Board code", "Partnership", "Measure", "Value", "Previous", "Change", "Source",
+               "Previous cycle"]
+    formats = {"money": "#,##0", "percent": "0.0", "count": "#,##0"}
+
+    def figure(value: float | None, unit: str) -> Any:
+        return None if value is None else _Value(value, formats.get(unit))
+
+    rows = [[o.board_code, _Value(o.partnership, wrap=True), o.label,
+             _Value(SUPPRESSED, muted=True) if o.suppressed else figure(o.value, o.unit),
+             figure(o.previous, o.unit), figure(o.change, o.unit),
+             _Value(o.source, wrap=True) if o.source else None, o.previous_cycle]
+            for o in results.outcomes if _in_scope(results, o.partnership_id)]
+    _write_table(ws, headers, rows, widths={1: 30, 6: 30})
+
+
+def _coverage(wb: Workbook, results: CycleResults) -> None:
+    """SPEC 16, state workbook only: each board's targeted sectors, with and without a
+    partnership in the cycle, and its partnerships outside the targets."""
+    if results.board_code is not None:
+        return
+    ws = wb.create_sheet("Coverage")
+    headers = ["Board code", "Board", "Sector", "Targeted", "Partnerships", "Median overall"]
+    rows = [[c.board_code, _Value(c.board, wrap=True), c.sector, "yes" if c.targeted else "no",
+             c.partnerships, _plain_score(c.median_overall)] for c in results.coverage]
+    _write_table(ws, headers, rows, widths={1: 30})
+
+
 def _plans(wb: Workbook, results: CycleResults) -> None:
     ws = wb.create_sheet("Plans")
     headers = ["Board code", "Partnership", "Element", "Priority", "Goal", "Actions", "Owner",
@@ -574,6 +611,19 @@ RULES: tuple[tuple[str, str], ...] = (
      "download them as CSV in the responses import format (respondent codes, never names, "
      "emails or organizations): /exports/<cycle>/responses.csv on the web, or "
      "survey export FILE.csv --cycle C."),
+    ("Shared partnerships", "A partnership may span boards: it has a lead board and "
+     "participating boards (Shared with). It counts in the figures of every board it spans "
+     "(Boards, Partner types, board workbooks), so board figures that include shared "
+     "partnerships overlap and do not add up to the state; it counts once in its sector's and "
+     "the state's figures, which are over distinct partnerships."),
+    ("Outcomes sheet", "Figures a partnership reports about what it achieved (employers "
+     "engaged, placements, wages...), entered by its lead board or imported by state staff; "
+     "Previous is the last earlier cycle with a value, Change the difference. They are about "
+     "the partnership, not anyone's answers; suppressed where the provider suppressed them."),
+    ("Coverage sheet", "State workbook: for each board, the sectors its regional strategy "
+     "targets (Targeted yes), with the number of its partnerships in the cycle (0: no "
+     "partnership) and their median published overall score, then the sectors of its "
+     "partnerships outside the targets (Targeted no)."),
     ("Plans sheet", "One row per action-plan entry of this cycle (made once its results were "
      "published): priority, goal, actions, owner, due date and status; Updated is in UTC."),
 )
@@ -611,7 +661,7 @@ def build_workbook(results: CycleResults) -> bytes:
     wb.properties.creator = CREATOR
     wb.properties.subject = "Sector partnership maturity rollup"
     for write in (_summary, _boards, _partnerships, _items, _partner_types, _change,
-                  _plans, _about):
+                  _outcomes, _coverage, _plans, _about):
         write(wb, results)
     buffer = io.BytesIO()
     wb.save(buffer)

@@ -125,6 +125,8 @@ def only_partnership(results: CycleResults, partnership_id: int) -> CycleResults
         changes=tuple(c for c in results.changes if c.partnership_id == partnership_id),
         comments=tuple(c for c in results.comments if c.partnership_id == partnership_id),
         trends=tuple(t for t in results.trends if t.scope_key in (STATE_SCOPE, key)),
+        coverage=(),  # the board's sectors and medians: the former board's figures
+        outcomes=tuple(o for o in results.outcomes if o.partnership_id == partnership_id),
     )
 
 

@@ -14,8 +14,9 @@ from tests.factories import all_answers, answer, make_invitation, make_member, s
 from tests.test_dashboards import World, build_world
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-SHEETS = ["Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Plans",
-          "About"]
+SHEETS = ["Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Outcomes",
+          "Coverage", "Plans", "About"]
+BOARD_SHEETS = [s for s in SHEETS if s != "Coverage"]  # Coverage: state workbook only
 
 
 @pytest.fixture
@@ -111,7 +112,7 @@ def test_board_lead_downloads_their_board_workbook(client, auth, world):
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == 'attachment; filename="survey-2026-15.xlsx"'
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
-    assert workbook.sheetnames == SHEETS
+    assert workbook.sheetnames == BOARD_SHEETS
     sheet = workbook["Partnerships"]
     partnerships = {row[2] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert "Logistics Alliance" not in partnerships

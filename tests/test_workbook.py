@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from reports.results import OVERALL, STATE_SCOPE
 from reports.sample import sample_results
-from reports.workbook import SHEETS, build_workbook
+from reports.workbook import SHEETS, build_workbook, sheet_names
 
 ELEMENT_TITLES = [
     "Driven by High-Quality Data",
@@ -55,9 +55,10 @@ def book(results):
 
 def test_sheets_in_order(book):
     assert book.sheetnames == list(SHEETS) == [
-        "Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Plans",
-        "About",
+        "Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Outcomes",
+        "Coverage", "Plans", "About",
     ]
+    assert list(sheet_names(board=True)) == [s for s in SHEETS if s != "Coverage"]
     assert book.properties.creator == "Sector partnership self-assessment"
     assert "2026" in book.properties.title
 
@@ -225,7 +226,7 @@ def test_charts_read_one_to_four_and_sit_under_their_tables(results):
     # board would be a single bar), each chart under its table so printing keeps both legible.
     for source, charted in ((results, "Boards"), (sample_results("02"), "Partnerships")):
         book = _load(source)
-        for name in SHEETS:
+        for name in sheet_names(board=source.board_code is not None):
             expected = 1 if name in ("Summary", charted) else 0
             assert len(book[name]._charts) == expected, (source.board_code, name)
         for name in ("Summary", charted):

@@ -17,8 +17,10 @@ from survey.services.partnerships import (
     check_partnerships,
     write_partnerships,
 )
+from survey.services.targets import TARGET_COLUMNS, check_targets, write_targets
 
 partnerships_group = AppGroup("partnerships", help="Partnerships and the boards they span.")
+targets_group = AppGroup("targets", help="Each board's target industries.")
 
 
 @partnerships_group.command("import")
@@ -31,4 +33,14 @@ def partnerships_import(file: Path) -> None:
     click.echo(str(summary))
 
 
-COMMANDS = [partnerships_group]
+@targets_group.command("import")
+@click.argument("file", type=FILE)
+def targets_import(file: Path) -> None:
+    """Import target industries: CSV board,sector (each board named gets exactly these)."""
+    summary = import_file(file, TARGET_COLUMNS, "target industries",
+                          lambda rows: check_targets(db.session, rows),
+                          lambda plan: write_targets(db.session, plan))
+    click.echo(str(summary))
+
+
+COMMANDS = [partnerships_group, targets_group]

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from reports.results import STATE_SCOPE, CycleResults, ElementInfo, ItemInfo
 from survey.models import Board, Cycle
-from survey.scoring import answers, change, partner_types
+from survey.scoring import answers, change, coverage, partner_types
 from survey.scoring.cycles import cycle_by_name, previous_cycles, results_version
 from survey.scoring.partnerships import (
     ScoredCycle,
@@ -96,6 +96,8 @@ def cycle_results(
         comments=answers.comments(session, scored, board_code, by_participation),
         trends=change.trends([*earlier, scored], board_code, {p.partnership_id for p in members}),
         provisional=cycle.published_at is None,
+        coverage=coverage.cycle_coverage(session, scopes.partnerships, board_code,
+                                         {b.key: b.label for b in scopes.boards}),
     )
 
 

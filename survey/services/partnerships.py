@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from survey.models import Board, Cycle, CycleStatus, Participation, Partnership, PartnershipBoard
+from survey.scoring.cycles import bump_results_version
 from survey.sectors import find_sector, unknown_sector
 from survey.services import audit
 from survey.services.boards import BoardIndex
@@ -80,11 +81,14 @@ def set_participating_boards(session: Session, partnership: Partnership,
                     for board_id in sorted(wanted - current))
     session.flush()
     codes = " ".join(sorted(b.code for b in boards))
+    touched = []
     for participation in session.execute(
             select(Participation).join(Cycle, Cycle.id == Participation.cycle_id)
             .where(Participation.partnership_id == partnership.id,
                    Cycle.status != CycleStatus.CLOSED)).scalars():
         participation.also_boards = codes
+        touched.append(participation.cycle_id)
+    bump_results_version(session, touched)  # those cycles' figures change
     session.expire(partnership, ["shared_with"])
     return True
 
