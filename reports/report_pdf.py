@@ -39,6 +39,7 @@ from reports.results import (
     PlanRow,
     ScopeResult,
     Score,
+    format_outcome,
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -233,7 +234,8 @@ def fmt_rate(value: float | None) -> str:
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(
         ["html", "xml"], default_for_string=True), trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(score=fmt_score, cell=fmt_cell, signed=fmt_signed, rate=fmt_rate)
+    env.filters.update(score=fmt_score, cell=fmt_cell, signed=fmt_signed, rate=fmt_rate,
+                       outcome=format_outcome)
     return env
 
 

@@ -306,6 +306,17 @@ class OutcomeRow:
         return self.value - self.previous
 
 
+def format_outcome(value: float | None, unit: str) -> str:
+    """An outcome figure as people read it: 1,234 / $18.50 / 85.0% (– for none)."""
+    if value is None:
+        return "–"
+    if unit == "money":
+        return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+    if unit == "percent":
+        return f"{value:.1f}%"
+    return f"{value:,.0f}"
+
+
 @dataclass(frozen=True)
 class CycleResults:
     """Everything the figures of one cycle (optionally one board) are drawn from."""

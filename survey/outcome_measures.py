@@ -111,3 +111,30 @@ def _parse(raw: dict[Any, Any], problems: list[str]) -> list[Measure]:
         if key and label and description and unit in UNITS and isinstance(better, bool):
             measures.append(Measure(key, label, unit, better, description))
     return measures
+
+
+_loaded: dict[tuple[str, float], tuple[Measure, ...]] = {}
+
+
+def configured_measures() -> tuple[Measure, ...]:
+    """The measures of the content in force (SURVEY_QUESTIONNAIRES inside an app, else the
+    shipped folder), read again when the file changes; () when the content is broken."""
+    from survey.questionnaire import default_folder
+
+    folder = default_folder()
+    try:
+        from flask import current_app, has_app_context
+
+        if has_app_context():
+            folder = Path(current_app.config.get("QUESTIONNAIRES") or folder)
+    except ImportError:  # pragma: no cover - Flask is a dependency
+        pass
+    path = folder / OUTCOMES_FILE
+    stamp = path.stat().st_mtime if path.is_file() else 0.0
+    key = (str(folder), stamp)
+    if key not in _loaded:
+        try:
+            _loaded[key] = load_measures(folder)
+        except QuestionnaireError:
+            _loaded[key] = ()
+    return _loaded[key]

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from reports.results import STATE_SCOPE, CycleResults, ElementInfo, ItemInfo
 from survey.models import Board, Cycle
-from survey.scoring import answers, change, coverage, partner_types
+from survey.scoring import answers, change, coverage, outcomes, partner_types
 from survey.scoring.cycles import cycle_by_name, previous_cycles, results_version
 from survey.scoring.partnerships import (
     ScoredCycle,
@@ -61,7 +61,8 @@ def cycle_results(
     """
     scored = partnership_scores(session, cycle)
     board_name = _board_name(session, scored, board_code)
-    earlier = [partnership_scores(session, c) for c in previous_cycles(session, cycle)]
+    before = previous_cycles(session, cycle)
+    earlier = [partnership_scores(session, c) for c in before]
     members = [p for p in scored.partnerships if board_code is None or p.in_board(board_code)]
 
     boards_of = {p.participation_id: p.board_codes for p in scored.partnerships}
@@ -98,6 +99,7 @@ def cycle_results(
         provisional=cycle.published_at is None,
         coverage=coverage.cycle_coverage(session, scopes.partnerships, board_code,
                                          {b.key: b.label for b in scopes.boards}),
+        outcomes=outcomes.cycle_outcomes(session, cycle, before, members),
     )
 
 

@@ -7,16 +7,22 @@ stood in another board; state staff and administrators see open cycles as provis
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
+from reports.results import CycleResults, format_outcome
 from survey import disclosure
 from survey.db import db
-from survey.models import Cycle, Role
+from survey.models import Cycle, Partnership, Role
+from survey.outcome_measures import Measure, configured_measures
 from survey.services import dashboard_data, plans
+from survey.services import outcomes as outcome_service
 from survey.services.dashboard_data import CycleChoice, PartnershipBoards
+from survey.services.tabular import ImportProblem
 from survey.web import chart_cache
 from survey.web.access import require_board, staff_required
 from survey.web.downloads import chart_links
@@ -105,12 +111,72 @@ def partnership(id: int) -> str:
             roster_url=f"{request.script_root}/admin/boards/{quote(boards.current)}/roster",
             beside=plans.plan_beside_change(db.session, results, choice.current, id,
                                             show_change=False))
+    return render_partnership(choice, boards, results, id)
+
+
+def render_partnership(choice: CycleChoice, boards: PartnershipBoards, results: CycleResults,
+                       id: int, form: OutcomeFormState | None = None) -> str:
+    """The partnership page over the viewer's results; `form`: the outcomes form as typed."""
+    assert choice.current is not None
     results = disclosure.for_viewer(results, choice.current, viewer(), partnership_id=id)
     page = dashboard_data.partnership_page(results, id)
+    if form is None and enters_outcomes(boards):
+        saved = outcome_service.load_values(db.session, id, choice.current.id)
+        form = OutcomeFormState(configured_measures(), {
+            key: ("suppressed" if v.suppressed else "" if v.value is None else f"{v.value:g}",
+                  v.source) for key, v in saved.items()}, [])
     return render_template(
         "dashboards/partnership.html", choice=choice, page=page, name=boards.name,
         links=chart_links(choice.current.name, "partnerships", str(id), page.charts),
         beside=plans.plan_beside_change(  # no change figures for a lead while a cycle is open
             db.session, results, choice.current, id,
             show_change=current_user.sees_all_boards or plans.is_published(choice.current)),
+        outcomes=[o for o in results.outcomes if o.partnership_id == id], outcome_form=form,
     )
+
+
+@dataclass(frozen=True)
+class OutcomeFormState:
+    """The outcomes form: the measures, what is typed (key -> (value, source)), problems."""
+
+    measures: tuple[Measure, ...]
+    typed: dict[str, tuple[str, str]]
+    problems: list[str]
+
+
+def enters_outcomes(boards: PartnershipBoards) -> bool:
+    """Administrators and the lead board's lead enter outcomes on the web (SPEC 16); state
+    staff import them; boards the partnership is shared with read them."""
+    return current_user.is_admin or (current_user.role == Role.BOARD
+                                     and boards.keeps_plan(current_user.board_code))
+
+
+@bp.post("/partnerships/<int:id>/outcomes")
+@staff_required()
+def partnership_outcomes(id: int) -> Response | tuple[str, int]:
+    """Save a partnership's outcome figures for the page's cycle (CSRF: app-wide)."""
+    choice = selected_cycle()
+    if choice.current is None:
+        abort(404)
+    boards = visible_partnership(choice.current, id)
+    partnership = db.session.get(Partnership, id)
+    if partnership is None or not enters_outcomes(boards):
+        abort(404)
+    measures = configured_measures()
+    typed = {m.key: (request.form.get(f"value-{m.key}", ""),
+                     request.form.get(f"source-{m.key}", "")) for m in measures}
+    try:
+        changed = outcome_service.save_outcomes(db.session, partnership, choice.current,
+                                                measures, typed, current_user.email)
+    except ImportProblem as exc:
+        db.session.rollback()
+        results = chart_cache.results_for(db.session, choice.current,
+                                          boards.results_board(current_user.board_code))
+        return render_partnership(choice, boards, results, id,
+                                  OutcomeFormState(measures, typed, exc.problems)), 422
+    db.session.commit()
+    flash(f"Outcomes saved: {changed} changed." if changed else "Nothing changed.", "success")
+    return redirect(url_for(".partnership", id=id, cycle=choice.current.name) + "#outcomes", 303)
+
+
+bp.add_app_template_filter(format_outcome, "outcome")
