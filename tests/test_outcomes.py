@@ -190,3 +190,18 @@ def test_a_lead_enters_outcomes_and_sees_them_beside_maturity_and_the_change_nex
     text = " ".join(subprocess.run(["pdftotext", str(path), "-"], check=True,
                                    capture_output=True, text=True).stdout.split())
     assert "Outcomes" in text and "$18.50" in text and "$17.25 (2025)" in text
+
+
+def test_the_state_page_plots_each_measure_against_the_overall_score(
+        client, auth, session, world, runner, tmp_path):
+    assert runner.invoke(args=["outcomes", "import", str(write(tmp_path / "o.csv", [
+        ["03", "Gulf Ports", "placements", "41", ""],
+        ["03", "Gulf Ports", "median_wage", "18.5", ""]])), "--cycle", "2026"]).exit_code == 0
+    auth.login("state@example.org")
+    page = client.get("/state?cycle=2026").get_data(as_text=True)
+    assert "/charts/2026/state/outcomes.svg" in page
+    assert "Outcomes against the overall score, 2026" in page
+    svg = client.get("/charts/2026/state/outcomes.svg")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    text = text_of(client.get("/state?cycle=2026"))
+    assert "Median wage at placement 03 Gulf Ports 3.33 $18.50" in text  # the chart's table

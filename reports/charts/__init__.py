@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from reports.charts.answers import industry_gap, level_distribution, partner_types
 from reports.charts.base import Chart
+from reports.charts.outcomes import outcomes_against_maturity
 from reports.charts.scores import board_heatmap, partnership_heatmap, radar, sector_comparison
 from reports.charts.trends import change
 from reports.results import STATE_SCOPE, CycleResults
@@ -34,6 +35,7 @@ def all_charts(results: CycleResults) -> list[Chart]:
             industry_gap(results),
             change(results, STATE_SCOPE),
             sector_comparison(results),
+            outcomes_against_maturity(results),
         ]
     else:
         code = results.board_code
@@ -86,6 +88,7 @@ __all__ = [
     "Chart",
     "all_charts",
     "markdown_index",
+    "outcomes_against_maturity",
     "board_heatmap",
     "change",
     "industry_gap",

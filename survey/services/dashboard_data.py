@@ -59,6 +59,7 @@ SCOPE_CHARTS: dict[str, dict[str, ChartBuilder]] = {
         "partner-types": lambda r, _k: _charts().partner_types(r, scope=STATE_SCOPE),
         "industry-gap": lambda r, _k: _charts().industry_gap(r, scope=STATE_SCOPE),
         "change": lambda r, _k: _charts().change(r, STATE_SCOPE),
+        "outcomes": lambda r, _k: _charts().outcomes_against_maturity(r),
     },
     "boards": {
         "radar": lambda r, k: _charts().radar(r, board_code=k),
