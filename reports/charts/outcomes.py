@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from reports import palette
 from reports.charts.base import (
+    NO_RESPONSES,
     Chart,
     _cycle,
     _empty_chart,
@@ -31,7 +32,9 @@ def outcomes_against_maturity(results: CycleResults) -> Chart:
     points = [(o, overall[o.partnership_id]) for o in results.outcomes
               if o.value is not None and o.partnership_id in overall]
     if not points:
-        return _empty_chart("outcomes", title, columns, NO_OUTCOMES)
+        responded = any(p.responded for p in results.partnerships)
+        return _empty_chart("outcomes", title, columns,
+                            NO_OUTCOMES if responded else NO_RESPONSES)
     measures: dict[str, list] = {}
     for outcome, score in points:
         measures.setdefault(outcome.label, []).append((outcome, score))
