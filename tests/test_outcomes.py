@@ -205,3 +205,22 @@ def test_the_state_page_plots_each_measure_against_the_overall_score(
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
     text = text_of(client.get("/state?cycle=2026"))
     assert "Median wage at placement 03 Gulf Ports 3.33 $18.50" in text  # the chart's table
+
+
+def test_a_partner_reads_the_outcomes_in_spanish_on_their_results_page(
+        app, session, world, runner, tmp_path):
+    from tests.factories import make_invitation, make_member
+
+    assert runner.invoke(args=["outcomes", "import", str(write(tmp_path / "o.csv", [
+        ["03", "Gulf Ports", "placements", "41", ""],
+        ["03", "Gulf Ports", "retention_6_months", "suppressed", ""]])), "--cycle", "2026"]
+    ).exit_code == 0
+    member = make_member(session, world["ports"], "business")
+    member.language = "es"
+    _, token = make_invitation(session, world["cycles"][2026], member)
+    session.commit()
+    page = app.test_client().get(f"/s/{token}/results")
+    assert page.status_code == 200
+    text = text_of(page)
+    assert "Lo que logró la alianza" in text
+    assert "Colocaciones laborales 41" in text and "Retención a los seis meses" in text
