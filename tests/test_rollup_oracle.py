@@ -311,7 +311,8 @@ class Expected:
                          **self.figures([key]),
                          **{self.titles[k]: self.score_cell(scores[k]) for k in self.titles},
                          "Overall": self.overall_cell(scores),
-                         "Stage": self.overall_cell(scores, stage=True)}
+                         "Stage": self.overall_cell(scores, stage=True),
+                         "Shared with": None}  # these datasets share no partnership
         return rows
 
     def scope_row(self, keys: list[tuple[str, str]]) -> dict[str, object]:
