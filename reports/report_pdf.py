@@ -39,6 +39,7 @@ from reports.results import (
     PlanRow,
     ScopeResult,
     Score,
+    format_outcome,
     two_decimals,
 )
 
@@ -46,7 +47,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 PDF_VARIANT = "pdf/ua-1"
 NEED_ITEMS = 3  # items most in need shown per partnership
 # Method topics of the workbook's About sheet that concern only the workbook.
-_WORKBOOK_ONLY = ("Responses sheet", "Plans sheet", "Row-level answers")
+_WORKBOOK_ONLY = ("Responses sheet", "Plans sheet", "Row-level answers", "Coverage sheet",
+                  "Outcomes sheet")
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,9 @@ def _section(results: CycleResults, p: ScopeResult, with_chart: bool) -> Partner
                      key=lambda c: order.get(c.element_key, 1_000))
     chart = None
     if with_chart and not too_few:
-        chart = _block(charts.radar(results, board_code=p.board_code, partnership_id=pid))
+        board = (results.board_code if results.board_code and p.in_board(results.board_code)
+                 else p.board_code)  # a board's report compares its shared ones with it
+        chart = _block(charts.radar(results, board_code=board, partnership_id=pid))
     return PartnershipSection(
         partnership=p, too_few=too_few, chart=chart, changes=[] if too_few else changes,
         needs=[] if too_few else _needs(results, pid),
@@ -183,7 +187,7 @@ def report_data(results: CycleResults, generated_on: dt.date | None = None,
                         provisional, generated_on)
         report.charts = [_block(charts.radar(results, board_code=code)),
                          _block(charts.partnership_heatmap(results, board_code=code))]
-        members = sorted((p for p in results.partnerships if p.board_code == code),
+        members = sorted((p for p in results.partnerships if p.in_board(code)),
                          key=lambda p: p.label.casefold())
         report.sections = [_section(results, p, with_chart=True) for p in members]
     else:
@@ -194,7 +198,7 @@ def report_data(results: CycleResults, generated_on: dt.date | None = None,
         for board in sorted(results.boards, key=lambda b: b.key):
             if not board.partnerships:
                 continue
-            members = sorted((p for p in results.partnerships if p.board_code == board.key),
+            members = sorted((p for p in results.partnerships if p.in_board(board.key)),
                              key=lambda p: p.label.casefold())
             counts: dict[str, int] = {}
             for row in results.plans:
@@ -241,7 +245,8 @@ def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(
         ["html", "xml"], default_for_string=True), trim_blocks=True, lstrip_blocks=True)
     env.filters.update(score=fmt_score, cell=fmt_cell, signed=fmt_signed, rate=fmt_rate,
-                       two=two_decimals)
+                       two=two_decimals,
+                       outcome=format_outcome)
     return env
 
 

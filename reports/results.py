@@ -167,6 +167,23 @@ class ScopeResult:
     board_name: str = ""
     sector: str = ""  # partnerships
     partnership_id: int | None = None  # partnerships
+    # Partnerships shared across boards (SPEC 16): the participating boards besides the
+    # lead board (board_code), as (code, name) pairs; the partnership counts in each.
+    also_boards: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def board_codes(self) -> tuple[str, ...]:
+        """A partnership's lead board code, then its participating boards' codes."""
+        return (self.board_code, *(code for code, _ in self.also_boards))
+
+    def in_board(self, code: str) -> bool:
+        """Whether this partnership counts in the board `code` (lead or participating)."""
+        return code in self.board_codes
+
+    def shared_with(self, code: str) -> tuple[tuple[str, str], ...]:
+        """The other boards of a shared partnership, seen from board `code`."""
+        boards = ((self.board_code, self.board_name), *self.also_boards)
+        return tuple(b for b in boards if b[0] != code) if self.also_boards else ()
 
     @property
     def response_rate(self) -> float | None:
@@ -373,6 +390,55 @@ class InstrumentItem:
 
 
 @dataclass(frozen=True)
+class CoverageRow:
+    """One board and sector (SPEC 16): targeted or not, its partnerships in the cycle and
+    their median published overall score (None when none is published)."""
+
+    board_code: str
+    board: str
+    sector: str
+    targeted: bool
+    partnerships: int
+    median_overall: float | None
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    """One outcome measure of one partnership in a cycle, with the last earlier value
+    (SPEC 16). Figures about the partnership, not anyone's answers."""
+
+    board_code: str
+    partnership_id: int
+    partnership: str
+    measure: str  # the measure's key
+    label: str
+    unit: str  # "count", "money" or "percent"
+    higher_is_better: bool
+    value: float | None  # None: not reported, or suppressed by the provider
+    suppressed: bool
+    source: str
+    previous: float | None = None
+    previous_cycle: str | None = None
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+
+def format_outcome(value: float | None, unit: str) -> str:
+    """An outcome figure as people read it: 1,234 / $18.50 / 85.0% (– for none)."""
+    if value is None:
+        return "–"
+    if unit == "money":
+        return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+    if unit == "percent":
+        return f"{value:.1f}%"
+    return f"{value:,.0f}"
+
+
+@dataclass(frozen=True)
 class ReleaseStamp:
     """Which published release results come from (SPEC 4b.4): printed on every output."""
 
@@ -423,6 +489,10 @@ class CycleResults:
     instrument_items: tuple[InstrumentItem, ...] = ()
     # The published release these results are (survey.releases); None for live figures.
     release: ReleaseStamp | None = None
+    # SPEC 16: each board's target industries against its partnerships (state and board
+    # pages, the state workbook's Coverage sheet), and partnerships' outcome figures.
+    coverage: tuple[CoverageRow, ...] = ()
+    outcomes: tuple[OutcomeRow, ...] = ()
 
     def element(self, key: str) -> ElementInfo:
         return next(e for e in self.elements if e.key == key)

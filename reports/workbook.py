@@ -34,11 +34,16 @@ from reports.results import OVERALL, CycleResults, ItemResult, ScopeResult, Scor
 
 SUPPRESSED = "suppressed"
 CREATOR = "Sector partnership self-assessment"
-# The state workbook's sheets in order; a board's has the same less STATE_ONLY_SHEETS.
+# The state workbook's sheets in order (SPEC 8); a board's has the same less STATE_ONLY_SHEETS.
 SHEETS = ("Summary", "Boards", "Partnerships", "Items", "Partner types", "Change",
-          "Agreement", "Benchmarks", "Instrument", "Plans", "About")
-STATE_ONLY_SHEETS = ("Instrument",)
+          "Agreement", "Benchmarks", "Outcomes", "Coverage", "Instrument", "Plans", "About")
+STATE_ONLY_SHEETS = ("Coverage", "Instrument")
 BOARD_SHEETS = tuple(name for name in SHEETS if name not in STATE_ONLY_SHEETS)
+
+
+def sheet_names(board: bool = False) -> tuple[str, ...]:
+    """The sheets of a state workbook, or of a board's (without the state-only ones)."""
+    return BOARD_SHEETS if board else SHEETS
 RESPONSE_COLUMNS = ("cycle", "board", "partnership", "respondent", "partner_type", "element",
                     "item", "score")
 SCORE_FORMAT = "0.00"
@@ -293,6 +298,25 @@ def _in_board(results: CycleResults, board_code: str) -> bool:
     return results.board_code is None or board_code == results.board_code
 
 
+def _in_scope(results: CycleResults, partnership_id: int | None) -> bool:
+    """A partnership's rows belong in the workbook: the state's, or a board's (whose
+    partnerships include those shared with it, SPEC 16)."""
+    if results.board_code is None:
+        return True
+    return partnership_id in _member_ids(results)
+
+
+def _member_ids(results: CycleResults) -> frozenset[int | None]:
+    code = results.board_code
+    return frozenset(p.partnership_id for p in results.partnerships
+                     if code is None or p.in_board(code))
+
+
+def _shared_with(results: CycleResults, p: ScopeResult) -> str:
+    """The other boards of a shared partnership, as codes separated by spaces."""
+    return " ".join(code for code, _ in p.shared_with(results.board_code or p.board_code))
+
+
 def _summary(wb: Workbook, results: CycleResults) -> None:
     ws = wb.create_sheet("Summary")
     board = next((b for b in results.boards if b.key == results.board_code), None)
@@ -378,11 +402,12 @@ def _boards(wb: Workbook, results: CycleResults) -> None:
 def _partnerships(wb: Workbook, results: CycleResults) -> None:
     ws = wb.create_sheet("Partnerships")
     headers = ["Board code", "Board", "Partnership", "Sector", "Invited", "Responded",
-               "Response rate", *(e.title for e in results.elements), "Overall", "Stage"]
+               "Response rate", *(e.title for e in results.elements), "Overall", "Stage",
+               "Shared with"]  # SPEC 8's columns, then the other boards it spans (SPEC 16)
     rows = [[p.board_code, _Value(p.board_name, wrap=True), _Value(p.label, wrap=True),
              _Value(p.sector, wrap=True), p.invited, p.responded, _rate(p),
-             *_scope_scores(p, results)]
-            for p in results.partnerships if _in_board(results, p.board_code)]
+             *_scope_scores(p, results), _shared_with(results, p) or None]
+            for p in results.partnerships if _in_scope(results, p.partnership_id)]
     _write_table(ws, headers, rows, widths={1: 20, 2: 30, 3: 18})
     if results.board_code is not None:
         _overall_chart(ws, headers, rows, f"Overall score by partnership, board "
@@ -443,7 +468,7 @@ def _items(wb: Workbook, results: CycleResults) -> None:
              *([hidden] * (4 + len(levels)) if i.suppressed else [
                  i.n, _score(i.mean_score(minimum), results), i.dont_know, i.not_applicable,
                  *_level_counts(i, levels, minimum)]), boards.get(i.board_code)]
-            for i in results.item_results if _in_board(results, i.board_code)]
+            for i in results.item_results if _in_scope(results, i.partnership_id)]
     # Narrow wrapped text columns: printed fit to width, the figures stay legible.
     _write_table(ws, headers, rows, widths={1: 26, 2: 22, 5: 50, len(headers) - 1: 24})
 
@@ -481,7 +506,7 @@ def _change(wb: Workbook, results: CycleResults) -> None:
     boards = _board_names(results)
     rows = []
     for c in results.changes:
-        if not _in_board(results, c.board_code):
+        if not _in_scope(results, c.partnership_id):
             continue
         head = [c.board_code, c.partnership, titles.get(c.element_key, c.element_key),
                 c.previous_cycle]
@@ -497,6 +522,36 @@ def _change(wb: Workbook, results: CycleResults) -> None:
     _write_table(ws, headers, rows)
 
 
+def _outcomes(wb: Workbook, results: CycleResults) -> None:
+    """SPEC 16: each partnership's outcome figures beside the last earlier cycle's."""
+    ws = wb.create_sheet("Outcomes")
+    headers = ["Board code", "Partnership", "Measure", "Value", "Previous", "Change", "Source",
+               "Previous cycle"]
+    formats = {"money": "#,##0", "percent": "0.0", "count": "#,##0"}
+
+    def figure(value: float | None, unit: str) -> Any:
+        return None if value is None else _Value(value, formats.get(unit))
+
+    rows = [[o.board_code, _Value(o.partnership, wrap=True), o.label,
+             _Value(SUPPRESSED, muted=True) if o.suppressed else figure(o.value, o.unit),
+             figure(o.previous, o.unit), figure(o.change, o.unit),
+             _Value(o.source, wrap=True) if o.source else None, o.previous_cycle]
+            for o in results.outcomes if _in_scope(results, o.partnership_id)]
+    _write_table(ws, headers, rows, widths={1: 30, 6: 30})
+
+
+def _coverage(wb: Workbook, results: CycleResults) -> None:
+    """SPEC 16, state workbook only: each board's targeted sectors, with and without a
+    partnership in the cycle, and its partnerships outside the targets."""
+    if results.board_code is not None:
+        return
+    ws = wb.create_sheet("Coverage")
+    headers = ["Board code", "Board", "Sector", "Targeted", "Partnerships", "Median overall"]
+    rows = [[c.board_code, _Value(c.board, wrap=True), c.sector, "yes" if c.targeted else "no",
+             c.partnerships, _plain_score(c.median_overall)] for c in results.coverage]
+    _write_table(ws, headers, rows, widths={1: 30})
+
+
 def _plans(wb: Workbook, results: CycleResults) -> None:
     ws = wb.create_sheet("Plans")
     headers = ["Board code", "Partnership", "Element", "Priority", "Goal", "Actions", "Owner",
@@ -505,7 +560,7 @@ def _plans(wb: Workbook, results: CycleResults) -> None:
              _Value(p.goal, wrap=True), _Value(p.actions, wrap=True), p.owner,
              _Value(p.due_on, DATE_FORMAT) if p.due_on else None, p.status,
              _Value(_generated_moment(p.updated_at), DATETIME_FORMAT)]
-            for p in results.plans if _in_board(results, p.board_code)]
+            for p in results.plans if _in_scope(results, p.partnership_id)]
     _write_table(ws, headers, rows)
 
 
@@ -564,6 +619,19 @@ RULES: tuple[tuple[str, str], ...] = (
      "download them as CSV in the responses import format (respondent codes, never names, "
      "emails or organizations): /exports/<cycle>/responses.csv on the web, or "
      "survey export FILE.csv --cycle C."),
+    ("Shared partnerships", "A partnership may span boards: it has a lead board and "
+     "participating boards (Shared with). It counts in the figures of every board it spans "
+     "(Boards, Partner types, board workbooks), so board figures that include shared "
+     "partnerships overlap and do not add up to the state; it counts once in its sector's and "
+     "the state's figures, which are over distinct partnerships."),
+    ("Outcomes sheet", "Figures a partnership reports about what it achieved (employers "
+     "engaged, placements, wages...), entered by its lead board or imported by state staff; "
+     "Previous is the last earlier cycle with a value, Change the difference. They are about "
+     "the partnership, not anyone's answers; suppressed where the provider suppressed them."),
+    ("Coverage sheet", "State workbook: for each board, the sectors its regional strategy "
+     "targets (Targeted yes), with the number of its partnerships in the cycle (0: no "
+     "partnership) and their median published overall score, then the sectors of its "
+     "partnerships outside the targets (Targeted no)."),
     ("Plans sheet", "One row per action-plan entry of this cycle (made once its results were "
      "published): priority, goal, actions, owner, due date and status; Updated is in UTC."),
 )
@@ -611,7 +679,8 @@ def build_workbook(results: CycleResults) -> bytes:
     wb.properties.creator = CREATOR
     wb.properties.subject = "Sector partnership maturity rollup"
     writers = [_summary, _boards, _partnerships, _items, _partner_types, _change,
-               workbook_meaning.write_agreement, workbook_meaning.write_benchmarks]
+               workbook_meaning.write_agreement, workbook_meaning.write_benchmarks, _outcomes,
+               _coverage]
     if results.board_code is None:  # the instrument is the state's (SPEC 8, 15)
         writers.append(workbook_meaning.write_instrument)
     for write in (*writers, _plans, _about):

@@ -36,7 +36,7 @@ Translation = dict[str, Any]
 def read_translation(folder: Path, language: str, english: Questionnaire,
                      problems: list[str]) -> Translation:
     """Read folder/<language>/ against the English content; record every difference."""
-    from survey.questionnaire import SCALE_FILE, _read_yaml
+    from survey.questionnaire import OUTCOMES_FILE, SCALE_FILE, _read_yaml
 
     where = folder / language
     raw_scale = None
@@ -55,7 +55,8 @@ def read_translation(folder: Path, language: str, english: Questionnaire,
         raw = _read_yaml(path, problems)
         if raw is not None:
             files[element.key] = raw
-    known = {f"{element.key}.yaml" for element in english.elements} | {SCALE_FILE}
+    known = {f"{element.key}.yaml" for element in english.elements} | {SCALE_FILE,
+                                                                        OUTCOMES_FILE}
     for path in sorted({*where.glob("*.yaml"), *where.glob("*.yml")}):
         if path.name not in known:
             problems.append(f"{language}/{path.name}: extra file, no such element in English")

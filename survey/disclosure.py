@@ -196,6 +196,8 @@ def only_partnership(results: CycleResults, partnership_id: int) -> CycleResults
         agreement=tuple(a for a in results.agreement if a.partnership_id == partnership_id),
         margins=tuple(m for m in results.margins if m.partnership_id == partnership_id),
         instrument=(), instrument_items=(),
+        coverage=(),  # the board's sectors and medians: the former board's figures
+        outcomes=tuple(o for o in results.outcomes if o.partnership_id == partnership_id),
     )
 
 
@@ -347,6 +349,13 @@ class Atom:
     board: str  # as it stood in the cycle
     partner_type: str
     n: int
+    # The other boards a shared partnership counts in (SPEC 16): their cells hold the
+    # atom too, so the scopes overlap and subtraction may run across them.
+    also: tuple[str, ...] = ()
+
+    @property
+    def boards(self) -> tuple[str, ...]:
+        return (self.board, *self.also)
 
 
 def publishable_cells(atoms: Iterable[Atom], minimum: int,
@@ -366,7 +375,8 @@ def publishable_cells(atoms: Iterable[Atom], minimum: int,
     atoms = [a for a in atoms if a.n > 0]
     sizes: dict[Cell, int] = defaultdict(int)
     for a in atoms:
-        sizes[a.board, a.partner_type] += a.n
+        for board in a.boards:
+            sizes[board, a.partner_type] += a.n
         sizes[STATE_SCOPE, a.partner_type] += a.n
     shown = {cell for cell, n in sizes.items() if n >= minimum} - set(held)
     while True:
@@ -377,7 +387,7 @@ def publishable_cells(atoms: Iterable[Atom], minimum: int,
         if not leaks:
             return frozenset(shown)
         involved = {a.partnership for leak in leaks for a in leak}
-        boards = {a.board for leak in leaks for a in leak}
+        boards = {board for leak in leaks for a in leak for board in a.boards}
         types = {a.partner_type for a in atoms if a.partnership in involved}
         drop = {c for c in shown if c[0] in boards or (c[0] == STATE_SCOPE and c[1] in types)}
         if leaks == [()] or not drop:
@@ -427,7 +437,8 @@ def derivable_small_sets(atoms: Sequence[Atom], shown: Iterable[Cell],
     by_cell: dict[Cell, list[int]] = defaultdict(list)
     for index, a in enumerate(atoms):
         by_partnership[a.partnership].append(index)
-        by_cell[a.board, a.partner_type].append(index)
+        for board in a.boards:
+            by_cell[board, a.partner_type].append(index)
         by_cell[STATE_SCOPE, a.partner_type].append(index)
     generators += by_partnership.values()
     generators += [by_cell[c] for c in shown if c in by_cell]
@@ -542,5 +553,5 @@ def progress(results: CycleResults, board_code: str) -> list[PartnershipProgress
     return sorted(
         (PartnershipProgress(p.partnership_id or 0, p.label, p.invited, p.in_progress,
                              p.responded)
-         for p in results.partnerships if p.board_code == board_code),
+         for p in results.partnerships if p.in_board(board_code)),
         key=lambda p: p.label.casefold())

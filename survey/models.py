@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -94,7 +95,10 @@ class Board(Base):
 
 
 class Partnership(Base):
-    """An industry-led sector partnership convened by one board."""
+    """An industry-led sector partnership convened by a lead board (`board`), with other
+    participating boards (`shared_with`, SPEC 16). `sector` is a name from the sector
+    list (survey/sectors.py), or free text from before the list, left for an
+    administrator to map (/admin/sectors)."""
 
     __tablename__ = "partnerships"
     __table_args__ = (UniqueConstraint("board_id", "name"),)
@@ -108,6 +112,20 @@ class Partnership(Base):
 
     board: Mapped[Board] = relationship(back_populates="partnerships")
     members: Mapped[list[Member]] = relationship(back_populates="partnership")
+    shared_with: Mapped[list[Board]] = relationship(
+        secondary="partnership_boards", order_by="Board.code", viewonly=True)
+
+
+class PartnershipBoard(Base):
+    """A board that takes part in a partnership another board leads (SPEC 16)."""
+
+    __tablename__ = "partnership_boards"
+    __table_args__ = (UniqueConstraint("partnership_id", "board_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"), index=True)
 
 
 class Member(Base):
@@ -187,6 +205,9 @@ class Participation(Base):
     board_name: Mapped[str] = mapped_column(String(200))
     partnership_name: Mapped[str] = mapped_column(String(200))
     sector: Mapped[str] = mapped_column(String(200), default="")
+    # The participating boards besides the lead board, as they stood in the cycle:
+    # board codes separated by spaces (SPEC 16).
+    also_boards: Mapped[str] = mapped_column(String(400), default="", server_default="")
 
     cycle: Mapped[Cycle] = relationship()
     partnership: Mapped[Partnership] = relationship()
@@ -514,3 +535,37 @@ class ApiToken(Base):
     window_calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     user: Mapped[User] = relationship()
+
+
+class BoardTarget(Base):
+    """A sector that a board's regional economic development strategy targets (SPEC 16)."""
+
+    __tablename__ = "board_targets"
+    __table_args__ = (UniqueConstraint("board_id", "sector_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"), index=True)
+    sector_code: Mapped[str] = mapped_column(String(20))
+
+    board: Mapped[Board] = relationship()
+
+
+class OutcomeValue(Base):
+    """One outcome measure of one partnership in one cycle (SPEC 16): a figure about the
+    partnership, not anyone's answers. `value` is None where the provider suppressed it."""
+
+    __tablename__ = "outcome_values"
+    __table_args__ = (UniqueConstraint("partnership_id", "cycle_id", "measure_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"), index=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    measure_key: Mapped[str] = mapped_column(String(40))
+    value: Mapped[float | None] = mapped_column(Float)
+    suppressed: Mapped[bool] = mapped_column(default=False)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(320), default="")
+
+    partnership: Mapped[Partnership] = relationship()
+    cycle: Mapped[Cycle] = relationship()

@@ -32,6 +32,7 @@ MIN_ITEMS = 5
 MAX_ITEMS = 8
 MIN_RESPONDENTS_FLOOR = 3
 SCALE_FILE = "scale.yaml"
+OUTCOMES_FILE = "outcomes.yaml"  # outcome measures (survey/outcome_measures.py), not an element
 
 SCALE_KEYS = (
     "levels", "dont_know_label", "not_applicable_label",
@@ -305,7 +306,7 @@ def _element_files(folder: Path) -> list[Path]:
     expected = [folder / f"{key}.yaml" for key in ELEMENT_KEYS]
     others = sorted({*folder.glob("*.yaml"), *folder.glob("*.yml")} - {*expected})
     return [path for path in expected if path.is_file()] + [
-        path for path in others if path.name != SCALE_FILE
+        path for path in others if path.name not in (SCALE_FILE, OUTCOMES_FILE)
     ]
 
 

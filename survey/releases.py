@@ -305,7 +305,7 @@ def board_view(results: CycleResults, board_code: str,
     """State-wide results limited to one board as survey.scoring would build them: the
     state stays whole; boards, partnerships, items, changes, comments, trends, agreement
     and margins of that board only; partner types and gaps of the state and the board."""
-    members = [p for p in results.partnerships if p.board_code == board_code]
+    members = [p for p in results.partnerships if p.in_board(board_code)]  # shared too
     ids = {p.partnership_id for p in members}
     partnership_keys = {str(i) for i in ids}
     boards = tuple(b for b in results.boards if b.key == board_code) or (
@@ -313,11 +313,11 @@ def board_view(results: CycleResults, board_code: str,
     return dataclasses.replace(
         results, board_code=board_code, boards=boards, sectors=sectors,
         partnerships=tuple(members),
-        item_results=tuple(i for i in results.item_results if i.board_code == board_code),
+        item_results=tuple(i for i in results.item_results if i.partnership_id in ids),
         partner_types=tuple(t for t in results.partner_types
                             if t.scope in (STATE_SCOPE, board_code)),
         gaps=tuple(g for g in results.gaps if g.scope in (STATE_SCOPE, board_code)),
-        changes=tuple(c for c in results.changes if c.board_code == board_code),
+        changes=tuple(c for c in results.changes if c.partnership_id in ids),
         comments=tuple(c for c in results.comments if c.partnership_id in ids),
         trends=tuple(t for t in results.trends if t.scope_kind == "state"
                      or (t.scope_kind == "board" and t.scope_key == board_code)
@@ -327,6 +327,9 @@ def board_view(results: CycleResults, board_code: str,
         agreement=tuple(a for a in results.agreement if a.partnership_id in ids),
         margins=tuple(m for m in results.margins if m.partnership_id in ids),
         instrument=(), instrument_items=(),
+        # SPEC 16: the board's own coverage; outcomes of the partnerships it counts
+        coverage=tuple(c for c in results.coverage if c.board_code == board_code),
+        outcomes=tuple(o for o in results.outcomes if o.partnership_id in ids),
     )
 
 

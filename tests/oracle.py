@@ -71,6 +71,9 @@ class Oracle:
     questionnaire: Mapping
     cycles: Sequence[str]  # chronological
     rows: Iterable[Mapping[str, str]] = ()
+    # Partnerships that span boards (SPEC 16): key -> the other boards it counts in. A
+    # board's scope holds them too; the state and a sector hold each partnership once.
+    shared: Mapping[PartnershipKey, tuple[str, ...]] = field(default_factory=dict)
     # answers[cycle][(board, partnership)][respondent]
     answers: dict[str, dict[PartnershipKey, dict[str, Respondent]]] = field(init=False)
 
@@ -326,7 +329,10 @@ class Oracle:
 
     def partnerships_in(self, board: str | None, universe: Iterable[PartnershipKey]
                         ) -> list[PartnershipKey]:
-        return sorted(k for k in universe if board is None or k[0] == board)
+        """The distinct partnerships of a board (led by it or shared with it), or of the
+        state (board None): each once."""
+        return sorted({k for k in universe
+                       if board is None or board in (k[0], *self.shared.get(k, ()))})
 
     def submitted(self, cycle: str, key: PartnershipKey) -> int:
         return len(self.answers[cycle].get(key, {}))

@@ -239,20 +239,26 @@ def test_partnership_create_edit_and_move(session, admin):
     make_board(session, "03")
     make_board(session, "04")
     session.commit()
+    unknown = admin.post("/admin/boards/03/partnerships", {"name": "Health Care",
+                                                           "sector": "Health"})
+    assert unknown.status_code == 422
+    assert "Unknown sector 'Health': use a code or name from the sector list " \
+        "survey/data/sectors.csv" in text_of(unknown)
     response = admin.post("/admin/boards/03/partnerships", {"name": "Health Care",
-                                                            "sector": "Health"})
+                                                            "sector": "HLT"})
     assert response.status_code == 302
     partnership = session.execute(select(Partnership)).scalar_one()
     duplicate = admin.post("/admin/boards/03/partnerships", {"name": "health care"})
     assert "already has a partnership of that name" in text_of(duplicate)
     assert count(session, Partnership) == 1
 
+    assert partnership.sector == "Healthcare"  # the code, stored as the list's name
     admin.post(f"/admin/partnerships/{partnership.id}", {"name": "Health Sciences",
-                                                         "sector": "Health care"})
+                                                         "sector": "life sciences"})
     admin.post(f"/admin/partnerships/{partnership.id}/move", {"board": "04"})
     session.expire_all()
     assert (partnership.name, partnership.sector, partnership.board.code) == (
-        "Health Sciences", "Health care", "04")
+        "Health Sciences", "Life Sciences", "04")
 
 
 # --- rosters ------
@@ -291,10 +297,10 @@ def test_roster_upload_with_bad_rows_shows_every_bad_row_and_saves_nothing(sessi
     make_board(session, "03")
     session.commit()
     rows = (
-        "03,Health Care,Health,Ana Diaz,ana@example.org,Port,business\n"
-        "99,Health Care,Health,Bo Li,bo@example.org,Port,business\n"
-        "03,Health Care,Health,Cy Ode,cy@example.org,Port,astronaut\n"
-        "03,Health Care,Health,Di Ray,not-an-email,Port,labor\n"
+        "03,Health Care,Healthcare,Ana Diaz,ana@example.org,Port,business\n"
+        "99,Health Care,Healthcare,Bo Li,bo@example.org,Port,business\n"
+        "03,Health Care,Healthcare,Cy Ode,cy@example.org,Port,astronaut\n"
+        "03,Health Care,Healthcare,Di Ray,not-an-email,Port,labor\n"
     )
     response = upload(admin, (ROSTER_HEADER + rows).encode(), "roster.csv")
     assert response.status_code == 422
@@ -313,9 +319,9 @@ def test_roster_upload_xlsx_imports_and_shows_the_summary(session, admin):
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(ROSTER_HEADER.strip().split(","))
-    sheet.append(["03", "Health Care", "Health", "Ana Diaz", "ana@example.org", "Port",
+    sheet.append(["03", "Health Care", "Healthcare", "Ana Diaz", "ana@example.org", "Port",
                   "business"])
-    sheet.append(["03", "Health Care", "Health", "Bo Li", "bo@example.org", "College",
+    sheet.append(["03", "Health Care", "Healthcare", "Bo Li", "bo@example.org", "College",
                   "Education and training"])
     data = io.BytesIO()
     workbook.save(data)

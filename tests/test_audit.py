@@ -84,7 +84,7 @@ def test_cycle_board_partnership_and_member_changes_are_recorded(session, admin)
         ("/admin/cycles/2027/close", {"confirm": "yes"}),
         ("/admin/cycles/2027/open", {}),
         ("/admin/boards/03/rename", {"name": "New name"}),
-        (f"/admin/partnerships/{partnership.id}", {"name": "Health care", "sector": "Health"}),
+        (f"/admin/partnerships/{partnership.id}", {"name": "Health care", "sector": "Healthcare"}),
         (f"/admin/partnerships/{partnership.id}/move", {"board": "04"}),
         (f"/admin/members/{member.id}/remove", {}),
         ("/admin/boards/03/retire", {}),

@@ -60,6 +60,11 @@ class Respondent:
     partnership: int  # partnership id
     partner_type: str
     scores: dict[str, int | None]  # element -> level answered to every item, or None (DK)
+    also: tuple[str, ...] = ()  # the other boards of a shared partnership (SPEC 16)
+
+    @property
+    def boards(self) -> tuple[str, ...]:
+        return (self.board, *self.also)
 
 
 @dataclass
@@ -82,7 +87,8 @@ def respond(session: Session, roster: Roster, partnership: Partnership, partner_
     if submit:
         roster.respondents.append(Respondent(
             partnership.board.code, partnership.id, partner_type,
-            {key: None if key in dont_know else level for key in ELEMENTS}))
+            {key: None if key in dont_know else level for key in ELEMENTS},
+            tuple(invitation.participation.also_boards.split())))
 
 
 # --- the adversary ------------------------------------------------------------------------
@@ -116,7 +122,7 @@ def known_sets(results: CycleResults, roster: Roster, element: str) -> list[list
         shown = [p.elements[element].value for p in results.partnerships
                  if p.partnership_id in published and (
                      scope.kind == "state"
-                     or (scope.kind == "board" and p.board_code == scope.key)
+                     or (scope.kind == "board" and p.in_board(scope.key))
                      or (scope.kind == "sector" and p.sector == scope.key))]
         score = scope.elements[element]
         if score.shown:  # a mean of published partnership scores only (SPEC 4 revised)
@@ -130,14 +136,14 @@ def known_sets(results: CycleResults, roster: Roster, element: str) -> list[list
             assert score.value is None
             continue
         members = [i for i, r in pooled if r.partner_type == cell.partner_type
-                   and cell.scope in (STATE_SCOPE, r.board)]
+                   and cell.scope in (STATE_SCOPE, *r.boards)]
         assert len(members) >= MINIMUM and score.value == pytest.approx(
             float(mean_of([roster.respondents[i] for i in members], element)), abs=1e-12)
         sets.append(members)
     for gap in results.gaps:
         if gap.element_key == element and gap.others.shown:
             members = [i for i, r in pooled if r.partner_type != "business"
-                       and gap.scope in (STATE_SCOPE, r.board)]
+                       and gap.scope in (STATE_SCOPE, *r.boards)]
             assert gap.others.n == len(members)
             sets.append(members)
     return sets
@@ -258,6 +264,44 @@ def assert_meaning_follows_the_gate(results: CycleResults, cycle: Cycle, roster:
     assert lead.instrument == () and lead.instrument_items == ()
     assert disclosure.for_viewer(results, cycle, disclosure.Viewer.steward()).instrument \
         == results.instrument
+
+
+# Worlds with partnerships shared across boards (SPEC 16): each partnership may also count
+# in some of the other boards, so board scopes overlap (a board and a board sharing
+# partnerships with it) and every board's cells and scores hold the shared respondents.
+shared_partnership_st = st.tuples(partnership_st, st.sets(st.integers(0, 2), max_size=2))
+shared_state_st = st.lists(st.lists(shared_partnership_st, min_size=1, max_size=3),
+                           min_size=2, max_size=3)
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(state=shared_state_st)
+def test_no_set_can_be_derived_across_boards_that_share_partnerships(session, state):
+    """The attacker also knows which boards share which partnerships; every board's
+    published figures, over the overlapping scopes, still single nobody out."""
+    from survey.services.partnerships import set_participating_boards
+
+    run = next(_counter)
+    cycle = make_cycle(session, f"s{run}", status=CycleStatus.CLOSED, questionnaire=Q)
+    cycle.opens_on = cycle.opens_on.replace(year=1900 + (run % 100))
+    cycle.status = CycleStatus.OPEN  # participations follow the boards set below
+    roster = Roster(cycle)
+    boards = [make_board(session, f"x{run}-{b}", f"Board {run}-{b}") for b in range(len(state))]
+    shared = 0
+    for b, partnerships in enumerate(state):
+        for members, others in partnerships:
+            partnership = make_partnership(session, boards[b])
+            also = [boards[o] for o in sorted(others) if o < len(boards) and o != b]
+            set_participating_boards(session, partnership, also)
+            shared += bool(also)
+            for partner_type, level, dont_know in members:
+                respond(session, roster, partnership, partner_type, level, dont_know)
+    cycle.status = CycleStatus.CLOSED
+    session.flush()
+    results = cycle_results(session, cycle)
+    assert sum(1 for p in results.partnerships if p.also_boards) == shared
+    assert_nobody_singled_out(results, roster)
 
 
 def test_the_adversary_finds_the_old_leaks():

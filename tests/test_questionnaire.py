@@ -482,7 +482,8 @@ def test_cli_check_ok(shipped: Questionnaire) -> None:
     result = run(SHIPPED, "check")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (
-        f"questionnaires OK: 6 elements, {len(shipped.items)} items, translated into es, "
+        f"questionnaires OK: 6 elements, {len(shipped.items)} items, 6 outcome measures, "
+        f"translated into es, "
         f"content {shipped.content_hash}"
     )
 

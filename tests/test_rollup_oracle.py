@@ -31,8 +31,9 @@ ROSTER_COLUMNS = ["board", "partnership", "sector", "name", "email", "organizati
                   "partner_type"]
 RESPONSE_COLUMNS = ["cycle", "board", "partnership", "respondent", "partner_type", "element",
                     "item", "score"]
-SECTORS = ["Health care", "Advanced manufacturing", "Logistics", "Construction",
-           "Information technology", "Hospitality", "Maritime", "Aerospace", "Agriculture"]
+SECTORS = ["Healthcare", "Advanced Manufacturing", "Logistics and Distribution", "Construction",
+           "Information Technology", "Hospitality and Tourism", "Marine",
+           "Aviation and Aerospace", "Agriculture"]  # names on survey/data/sectors.csv
 # Partnership means per cycle for the constructed partnership: deltas of exactly +-0.25,
 # scores exactly on stage boundaries (1.75, 2.5, 3.25).
 EXACT_PATTERNS = [
@@ -310,7 +311,8 @@ class Expected:
                          **self.figures([key]),
                          **{self.titles[k]: self.score_cell(scores[k]) for k in self.titles},
                          "Overall": self.overall_cell(scores),
-                         "Stage": self.overall_cell(scores, stage=True)}
+                         "Stage": self.overall_cell(scores, stage=True),
+                         "Shared with": None}  # these datasets share no partnership
         return rows
 
     def scope_row(self, keys: list[tuple[str, str]]) -> dict[str, object]:
@@ -570,3 +572,88 @@ def test_rollup_matches_the_spec_oracle_on_random_answers(app, runner, tmp_path,
     invoke(runner, "export", str(tmp_path / "answers.csv"), "--cycle", CURRENT)
     answers.responses(tmp_path / "answers.csv", workbooks, data)
     assert not answers.mismatches, "\n".join(answers.mismatches[:40])
+
+
+def test_shared_partnerships_count_in_each_board_and_once_in_state_and_sector(
+        app, runner, tmp_path):
+    """Partnerships spanning boards (SPEC 16): each board's means hold them, the state's
+    and each sector's hold every partnership once; all against the oracle."""
+    from survey.db import db
+    from survey.scoring import cycle_by_name, cycle_results
+
+    invoke(runner, "init")
+    questionnaire = json.loads(invoke(runner, "questionnaires", "dump"))
+    data = Generator(29, questionnaire).build()
+    shared: dict[tuple[str, str], tuple[str, ...]] = {}
+    for index, p in enumerate(data.partnerships[:4]):  # each shared with one or two others
+        others = [b for b in data.boards if b != p.board]
+        shared[p.board, p.name] = tuple(sorted(others[index % 3:index % 3 + 1 + index % 2]))
+    rows = [{"board": b, "partnership": n, "sector": next(
+                p.sector for p in data.partnerships if (p.board, p.name) == (b, n)),
+             "also_boards": " ".join(codes)} for (b, n), codes in shared.items()]
+    invoke(runner, "partnerships", "import", str(write_csv(
+        tmp_path / "partnerships.csv", ["board", "partnership", "sector", "also_boards"], rows)))
+    invoke(runner, "roster", "import",
+           str(write_csv(tmp_path / "roster.csv", ROSTER_COLUMNS, data.roster)))
+    for year in CYCLES:
+        invoke(runner, "cycle", "create", year, "--opens", f"{year}-03-01",
+               "--closes", f"{year}-04-30")
+        if data.rows[year]:
+            path = write_csv(tmp_path / f"answers-{year}.csv", RESPONSE_COLUMNS, data.rows[year])
+            invoke(runner, "responses", "import", str(path), "--cycle", year)
+    oracle = Oracle(questionnaire, CYCLES, [r for c in CYCLES for r in data.rows[c]], shared)
+    universe = [(p.board, p.name) for p in data.partnerships
+                if oracle.submitted(CURRENT, (p.board, p.name)) or any(
+                    r["partnership"] == p.name for r in data.roster)]
+    titles = {e["key"]: e["title"] for e in oracle.elements}
+    assert any(len(oracle.partnerships_in(code, universe)) > sum(k[0] == code for k in universe)
+               for code in data.boards)  # some board's scope differs from its own partnerships
+
+    path = tmp_path / "state.xlsx"
+    invoke(runner, "export", str(path), "--cycle", CURRENT)
+    workbook = openpyxl.load_workbook(path)
+    boards = {r["Board code"]: r for r in sheet(workbook, "Boards")}
+    checked = 0
+    for code in data.boards:
+        keys = oracle.partnerships_in(code, universe)
+        expected = oracle.scope_scores(CURRENT, keys)
+        assert boards[code]["Partnerships"] == len(keys), code
+        for key, title in titles.items():
+            score = expected[key]
+            cell = boards[code][title]
+            if score.value is None:
+                assert cell is None, (code, title)
+            elif score.suppressed:
+                assert cell == SUPPRESSED, (code, title)
+            else:
+                assert cell == pytest.approx(float(score.value), abs=1e-12), (code, title)
+                checked += 1
+    partnership_rows = sheet(workbook, "Partnerships")
+    assert len(partnership_rows) == len(universe)  # each partnership once in the state's
+    for row in partnership_rows:
+        codes = shared.get((row["Board code"], row["Partnership"]), ())
+        assert (row["Shared with"] or "") == " ".join(codes)
+    with app.app_context():
+        results = cycle_results(db.session, cycle_by_name(db.session, CURRENT))
+    state = oracle.scope_scores(CURRENT, oracle.partnerships_in(None, universe))
+    assert results.state.partnerships == len(universe)
+    for key in titles:
+        if state[key].value is not None and not state[key].suppressed:
+            assert results.state.elements[key].value == pytest.approx(float(state[key].value),
+                                                                      abs=1e-12)
+            checked += 1
+    sectors = {s.key: s for s in results.sectors}
+    for sector in {p.sector for p in data.partnerships}:
+        keys = [k for k in universe if next(
+            p.sector for p in data.partnerships if (p.board, p.name) == k) == sector]
+        if not keys:
+            continue
+        expected = oracle.scope_scores(CURRENT, keys)
+        assert sectors[sector].partnerships == len(keys), sector
+        for key in titles:
+            if expected[key].value is not None and not expected[key].suppressed:
+                assert sectors[sector].elements[key].value == pytest.approx(
+                    float(expected[key].value), abs=1e-12), (sector, key)
+                checked += 1
+    assert checked > 30
+    assert sum(1 for r in partnership_rows if r["Shared with"]) == len(shared)

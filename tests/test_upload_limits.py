@@ -47,7 +47,7 @@ def good_workbook(members: int = 5) -> bytes:
     sheet = workbook.active
     sheet.append(HEADER)
     for n in range(members):
-        sheet.append(["03", "Health Care", "Health", f"Member {n}", f"m{n}@example.org", "Port",
+        sheet.append(["03", "Health Care", "Healthcare", f"Member {n}", f"m{n}@example.org", "Port",
                       "business"])
     data = io.BytesIO()
     workbook.save(data)

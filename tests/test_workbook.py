@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from reports.results import OVERALL, STATE_SCOPE
 from reports.sample import sample_results
-from reports.workbook import BOARD_SHEETS, SHEETS, build_workbook
+from reports.workbook import BOARD_SHEETS, SHEETS, build_workbook, sheet_names
 
 ELEMENT_TITLES = [
     "Driven by High-Quality Data",
@@ -24,7 +24,7 @@ HEADERS = {
     "Boards": ["Board code", "Board", "Partnerships", "Invited", "Responded", "Response rate",
                *ELEMENT_TITLES, "Overall", "Stage"],
     "Partnerships": ["Board code", "Board", "Partnership", "Sector", "Invited", "Responded",
-                     "Response rate", *ELEMENT_TITLES, "Overall", "Stage"],
+                     "Response rate", *ELEMENT_TITLES, "Overall", "Stage", "Shared with"],
     "Items": ["Board code", "Partnership", "Element", "Item", "No.", "Text", "n", "Mean",
               "Don't know", "Not applicable", "Exploring", "Building", "Implementing",
               "Sustaining", "Board"],
@@ -62,11 +62,11 @@ def book(results):
 def test_sheets_in_order(book):
     assert book.sheetnames == list(SHEETS) == [
         "Summary", "Boards", "Partnerships", "Items", "Partner types", "Change", "Agreement",
-        "Benchmarks", "Instrument", "Plans", "About",
+        "Benchmarks", "Outcomes", "Coverage", "Instrument", "Plans", "About",
     ]
     board_book = _load(sample_results("02"))
-    assert board_book.sheetnames == list(BOARD_SHEETS) == [
-        name for name in SHEETS if name != "Instrument"]
+    assert board_book.sheetnames == list(BOARD_SHEETS) == list(sheet_names(board=True)) == [
+        name for name in SHEETS if name not in ("Coverage", "Instrument")]
     assert book.properties.creator == "Sector partnership self-assessment"
     assert "2026" in book.properties.title
 
@@ -234,7 +234,7 @@ def test_charts_read_one_to_four_and_sit_under_their_tables(results):
     # board would be a single bar), each chart under its table so printing keeps both legible.
     for source, charted in ((results, "Boards"), (sample_results("02"), "Partnerships")):
         book = _load(source)
-        for name in book.sheetnames:
+        for name in sheet_names(board=source.board_code is not None):
             expected = 1 if name in ("Summary", charted) else 0
             assert len(book[name]._charts) == expected, (source.board_code, name)
         for name in ("Summary", charted):

@@ -18,6 +18,7 @@ from dataclasses import replace
 from reports.charts.answers import industry_gap, level_distribution, partner_types
 from reports.charts.base import Chart
 from reports.charts.meaning import board_agreement, peers, score_margins
+from reports.charts.outcomes import outcomes_against_maturity
 from reports.charts.scores import board_heatmap, partnership_heatmap, radar, sector_comparison
 from reports.charts.trends import change
 from reports.results import STATE_SCOPE, CycleResults
@@ -35,6 +36,7 @@ def all_charts(results: CycleResults) -> list[Chart]:
             industry_gap(results),
             change(results, STATE_SCOPE),
             sector_comparison(results),
+            outcomes_against_maturity(results),
         ]
     else:
         code = results.board_code
@@ -48,7 +50,7 @@ def all_charts(results: CycleResults) -> list[Chart]:
             board_agreement(results, code),
         ]
         for partnership in results.partnerships:
-            if partnership.board_code == code:
+            if partnership.in_board(code):
                 charts.append(radar(results, partnership_id=partnership.key))
                 charts.append(change(results, partnership.key))
                 charts.append(score_margins(results, partnership.key))
@@ -91,6 +93,7 @@ __all__ = [
     "all_charts",
     "markdown_index",
     "board_agreement",
+    "outcomes_against_maturity",
     "board_heatmap",
     "change",
     "industry_gap",

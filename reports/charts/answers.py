@@ -39,7 +39,8 @@ def level_distribution(results: CycleResults, board_code: str | None = None,
     where, name = "the state", "levels-state"
     if board_code is not None:
         board = _board(results, board_code)
-        items = [i for i in items if i.board_code == board_code]
+        members = {p.partnership_id for p in results.partnerships if p.in_board(board_code)}
+        items = [i for i in items if i.partnership_id in members]  # shared ones too
         where, name = f"board {board.key} {board.label}", f"levels-board-{_slug(board.key)}"
     if partnership_id is not None:
         partnership = _partnership(results, partnership_id)

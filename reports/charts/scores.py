@@ -41,7 +41,7 @@ def radar(results: CycleResults, board_code: str | None = None,
     if partnership_id is not None:
         partnership = _partnership(results, partnership_id)
         board_code = board_code or partnership.board_code
-        if partnership.board_code != board_code:
+        if not partnership.in_board(board_code):
             raise ValueError(f"partnership {partnership_id} is not in board {board_code}")
         name = f"radar-partnership-{partnership.key}"
         if not any(b.key == board_code for b in results.boards):
@@ -206,7 +206,7 @@ def partnership_heatmap(results: CycleResults, board_code: str | None = None) ->
     where = ""
     if board_code is not None:
         board = _board(results, board_code)
-        partnerships = [p for p in partnerships if p.board_code == board_code]
+        partnerships = [p for p in partnerships if p.in_board(board_code)]
         name += f"-board-{_slug(board_code)}"
         where = f" in board {board.key} {board.label}"
     title = f"Partnership scores by element{where}, {_cycle(results)}"

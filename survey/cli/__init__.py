@@ -11,7 +11,18 @@ from flask.cli import FlaskGroup
 
 def register_commands(app: Flask) -> None:
     """Attach every command and group to the app's CLI."""
-    from survey.cli import content, core, data, demo, ops, people, releases, reporting, tokens
+    from survey.cli import (
+        content,
+        core,
+        data,
+        demo,
+        ops,
+        people,
+        regions,
+        releases,
+        reporting,
+        tokens,
+    )
 
     commands = [
         core.init_command,  # init
@@ -24,6 +35,7 @@ def register_commands(app: Flask) -> None:
         *people.COMMANDS,  # user create|list|reset, invite
         *ops.COMMANDS,  # backup, restore, audit
         *tokens.COMMANDS,  # token create|list|revoke (SPEC 17)
+        *regions.COMMANDS,  # partnerships/targets/outcomes import
     ]
     assert releases.cycle_releases is not None
     for command in commands:

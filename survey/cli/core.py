@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 
 from survey.db import db
 from survey.schema import load_default_boards, upgrade
+from survey.services.sector_mapping import unmapped_sectors
 
 
 @click.command("init")
@@ -20,6 +21,7 @@ def init_command() -> None:
     upgrade(db.engine)
     with db.writing() as session:
         added = load_default_boards(session)
+        unmapped = unmapped_sectors(session)
     from survey.releases import publish_missing
 
     with db.writing() as session:  # SPEC 4b.6: cycles published before releases existed
@@ -30,6 +32,9 @@ def init_command() -> None:
         click.echo(f"loaded {added} boards")
     for name in published:
         click.echo(f"cycle {name}: release 1 published from the data as it stands")
+    if unmapped:  # free text from before the sector list (SPEC 16)
+        click.echo(f"{len(unmapped)} sectors are not on the sector list; map them at "
+                   f"/admin/sectors: " + "; ".join(repr(u.text) for u in unmapped))
 
 
 @click.command("serve")

@@ -183,7 +183,7 @@ def report_command(file: Path, cycle_name: str, board_code: str | None,
     if not file.parent.is_dir():
         raise click.ClickException(f"folder does not exist: {file.parent}")
     results = load_results(cycle_name, board_code, release, live)
-    if board_code and not any(p.board_code == board_code for p in results.partnerships):
+    if board_code and not any(p.in_board(board_code) for p in results.partnerships):
         raise click.ClickException(f"board {board_code} has no partnerships in cycle "
                                    f"{cycle_name}")
     from reports.report_pdf import build_report

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from reports.results import STATE_SCOPE, CycleResults, ElementInfo, ItemInfo, ScopeResult
 from survey.models import Board, Cycle
-from survey.scoring import answers, change, meaning, partner_types
+from survey.scoring import answers, change, coverage, meaning, outcomes, partner_types
 from survey.scoring.cycles import cycle_by_name, previous_cycles, results_version
 from survey.scoring.partnerships import (
     ScoredCycle,
@@ -66,18 +66,19 @@ def cycle_results(
     board_name = _board_name(session, scored, board_code)
     # Only published cycles feed change and trends (SPEC 4b.1): a historical cycle filled by
     # import and never published gives nothing to compare with.
-    earlier = [partnership_scores(session, c) for c in previous_cycles(session, cycle)
-               if c.published_at is not None]
-    members = [p for p in scored.partnerships if board_code is None or p.board_code == board_code]
+    before = previous_cycles(session, cycle)
+    earlier = [partnership_scores(session, c) for c in before if c.published_at is not None]
+    members = [p for p in scored.partnerships if board_code is None or p.in_board(board_code)]
 
-    board_of = {p.participation_id: p.board_code for p in scored.partnerships}
+    boards_of = {p.participation_id: p.board_codes for p in scored.partnerships}
     counts: dict[int, Counts] = defaultdict(Counts)
     type_counts: dict[tuple[str, str], Counts] = defaultdict(Counts)
     by_participation = invitation_counts(session, cycle)
     for (participation_id, ptype), c in by_participation.items():
         counts[participation_id] += c
         type_counts[STATE_SCOPE, ptype] += c
-        type_counts[board_of[participation_id], ptype] += c
+        for code in boards_of[participation_id]:  # a shared partnership: each of its boards
+            type_counts[code, ptype] += c
 
     scopes = build_scopes(scored, counts, board_code, board_name)
     type_scopes = [STATE_SCOPE, *(b.key for b in scopes.boards)]
@@ -113,6 +114,9 @@ def cycle_results(
         margins=meaning.margins(scored, members),
         benchmarks=meaning.benchmarks(scored),
         instrument=instrument[0], instrument_items=instrument[1],
+        coverage=coverage.cycle_coverage(session, scopes.partnerships, board_code,
+                                         {b.key: b.label for b in scopes.boards}),
+        outcomes=outcomes.cycle_outcomes(session, cycle, before, members),
     )
 
 
@@ -133,6 +137,10 @@ def _board_name(session: Session, scored: ScoredCycle, board_code: str | None) -
     for p in scored.partnerships:
         if p.board_code == board_code:
             return p.board_name
+    for p in scored.partnerships:
+        for code, name in p.also_boards:
+            if code == board_code:
+                return name
     name = session.execute(select(Board.name).where(Board.code == board_code)).scalar()
     if name is None:
         raise UnknownBoardError(f"unknown board: {board_code}")

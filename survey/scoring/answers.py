@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Float, Select, case, cast, func, select
+from sqlalchemy import Float, Select, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from reports.results import Comment, ItemResult, ResponseRow
@@ -26,9 +26,14 @@ from survey.scoring.scopes import Counts
 
 def _submitted(query: Select[Any], cycle: Cycle, board_code: str | None) -> Select[Any]:
     """Limit a query joined to invitations and participations to the submitted ones of a
-    cycle, and to one board as it stood in the cycle."""
+    cycle, and to one board as it stood in the cycle (its lead board, or one of the
+    boards it was shared with, SPEC 16)."""
     query = query.where(Invitation.cycle_id == cycle.id, Invitation.status == SUBMITTED)
-    return query if board_code is None else query.where(Participation.board_code == board_code)
+    if board_code is None:
+        return query
+    shared = (literal(" ") + Participation.also_boards + literal(" ")).contains(
+        f" {board_code} ", autoescape=True)
+    return query.where(or_(Participation.board_code == board_code, shared))
 
 
 def item_results(session: Session, scored: ScoredCycle, members: Sequence[PartnershipScores],

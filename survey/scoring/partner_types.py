@@ -66,7 +66,7 @@ def type_pools(session: Session, scored: ScoredCycle) -> TypePools:
                respondents.c.element_key, respondents.c.score)
     ):
         grouped[participation_id, ptype, key].append(float(score))
-    board_of = {p.participation_id: p.board_code for p in scored.partnerships}
+    boards_of = {p.participation_id: p.board_codes for p in scored.partnerships}
     published = {(p.participation_id, key) for p in scored.partnerships
                  for key, f in p.elements.items()
                  if disclosure.score_published(scored.cycle.id, p.partnership_id, key, f.n,
@@ -78,10 +78,10 @@ def type_pools(session: Session, scored: ScoredCycle) -> TypePools:
         n = len(scores)
         if (participation_id, key) not in published:
             continue
-        board = board_of[participation_id]
-        for scope in (STATE_SCOPE, board):
+        board, *also = boards_of[participation_id]  # a shared partnership: every board
+        for scope in (STATE_SCOPE, board, *also):
             pools.sums[scope, ptype, key].add(Pool(scores))
-        atoms[key].append(disclosure.Atom(participation_id, board, ptype, n))
+        atoms[key].append(disclosure.Atom(participation_id, board, ptype, n, tuple(also)))
     pools.shown = {key: disclosure.publishable_cells(
         atoms[key], minimum, [(scope, t) for scope, t, k in held.cells if k == key])
         for key in scored.element_keys}

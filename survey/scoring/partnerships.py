@@ -17,7 +17,7 @@ from sqlalchemy import Float, Subquery, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from reports.results import ScaleInfo
-from survey.models import Answer, Cycle, Invitation, Participation
+from survey.models import Answer, Board, Cycle, Invitation, Participation
 from survey.questionnaire import Questionnaire, snapshot_questionnaire
 from survey.scoring.cycles import SUBMITTED
 
@@ -42,6 +42,18 @@ class PartnershipScores:
     board_name: str
     sector: str
     elements: dict[str, Figure]  # only the elements that have a score
+    # Participating boards besides the lead board, as they stood in the cycle (SPEC 16):
+    # (code, name) pairs. The partnership counts in each of their scores too.
+    also_boards: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def board_codes(self) -> tuple[str, ...]:
+        """The lead board's code, then the participating boards'."""
+        return (self.board_code, *(code for code, _ in self.also_boards))
+
+    def in_board(self, code: str) -> bool:
+        """Whether the partnership counts in this board (lead or participating)."""
+        return code in self.board_codes
 
 
 @dataclass(frozen=True)
@@ -100,9 +112,15 @@ def partnership_scores(session: Session, cycle: Cycle) -> ScoredCycle:
         .order_by(Participation.board_code, Participation.partnership_name,
                   Participation.partnership_id)
     ).scalars()
+    participations = list(participations)
+    names: dict[str, str] = {}
+    if any(p.also_boards for p in participations):
+        names = {code: name for code, name in session.execute(select(Board.code, Board.name))}
     partnerships = tuple(
         PartnershipScores(p.id, p.partnership_id, p.partnership_name, p.board_code, p.board_name,
-                          p.sector, figures.get(p.id, {}))
+                          p.sector, figures.get(p.id, {}),
+                          tuple((code, names.get(code, code)) for code in p.also_boards.split()
+                                if code != p.board_code))
         for p in participations
     )
     return ScoredCycle(cycle, questionnaire, questionnaire.scale, partnerships)

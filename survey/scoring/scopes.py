@@ -80,7 +80,7 @@ def _partnership_scope(p: PartnershipScores, scored: ScoredCycle, counts: Counts
         stage=None if overall.suppressed else scored.scale.stage(overall.value),
         invited=counts.invited, responded=counts.responded, in_progress=counts.in_progress,
         board_code=p.board_code, board_name=p.board_name, sector=p.sector,
-        partnership_id=p.partnership_id,
+        partnership_id=p.partnership_id, also_boards=p.also_boards,
     )
 
 
@@ -146,17 +146,24 @@ def build_scopes(scored: ScoredCycle, counts: Mapping[int, Counts], board_code: 
 
     everyone = scored.partnerships
     state = _group_scope("state", STATE_SCOPE, STATE_SCOPE, everyone, scored, total(everyone))
-    members = [p for p in everyone if board_code is None or p.board_code == board_code]
+    members = [p for p in everyone if board_code is None or p.in_board(board_code)]
     by_board: dict[str, list[PartnershipScores]] = defaultdict(list)
     by_sector: dict[str, list[PartnershipScores]] = defaultdict(list)
+    names: dict[str, str] = {}
     if board_code is not None:
         by_board[board_code] = []
     for p in members:
-        by_board[p.board_code].append(p)
+        # A shared partnership counts in every board it spans, and once in its sector
+        # and the state (SPEC 16): each of those lists holds it once.
+        for code, name in ((p.board_code, p.board_name), *p.also_boards):
+            if board_code is None or code == board_code:
+                by_board[code].append(p)
+                if code == p.board_code or code not in names:  # the lead's name as it stood
+                    names[code] = name
         by_sector[p.sector].append(p)
     boards = []
     for code, group in sorted(by_board.items()):
-        name = group[0].board_name if group else board_name
+        name = names.get(code) or board_name
         boards.append(_group_scope("board", code, name, group, scored, total(group), name))
     sectors = tuple(
         _group_scope("sector", sector, sector or "No sector", group, scored, total(group))

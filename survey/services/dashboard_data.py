@@ -37,6 +37,7 @@ from survey.models import (
     InvitationStatus,
     Participation,
     Partnership,
+    PartnershipBoard,
 )
 from survey.services import focus, meaning_pages
 
@@ -60,6 +61,7 @@ SCOPE_CHARTS: dict[str, dict[str, ChartBuilder]] = {
         "partner-types": lambda r, _k: _charts().partner_types(r, scope=STATE_SCOPE),
         "industry-gap": lambda r, _k: _charts().industry_gap(r, scope=STATE_SCOPE),
         "change": lambda r, _k: _charts().change(r, STATE_SCOPE),
+        "outcomes": lambda r, _k: _charts().outcomes_against_maturity(r),
     },
     "boards": {
         "radar": lambda r, k: _charts().radar(r, board_code=k),
@@ -72,7 +74,7 @@ SCOPE_CHARTS: dict[str, dict[str, ChartBuilder]] = {
     },
     "partnerships": {
         "radar": lambda r, k: _charts().radar(
-            r, board_code=_partnership(r, int(k)).board_code, partnership_id=int(k)
+            r, board_code=page_board(r, _partnership(r, int(k))), partnership_id=int(k)
         ),
         "level-distribution": lambda r, k: _charts().level_distribution(r, partnership_id=int(k)),
         "change": lambda r, k: _charts().change(r, k),
@@ -189,10 +191,31 @@ class PartnershipBoards:
     in_cycle: str | None
     current: str
     name: str  # the partnership's current name
+    # The boards it was shared with in the cycle and is shared with now (SPEC 16).
+    also_in_cycle: tuple[str, ...] = ()
+    also_current: tuple[str, ...] = ()
 
     @property
     def for_results(self) -> str:
         return self.in_cycle or self.current
+
+    @property
+    def every_board(self) -> tuple[str, ...]:
+        """Every board code whose lead may open the partnership's page."""
+        codes = (self.in_cycle, self.current, *self.also_in_cycle, *self.also_current)
+        return tuple(code for code in codes if code)
+
+    def results_board(self, viewer_board: str | None) -> str:
+        """The board whose results the page shows: a participating board's lead sees
+        the partnership within their own board (it counts there), others its lead's."""
+        if viewer_board and viewer_board in self.also_in_cycle:
+            return viewer_board
+        return self.for_results
+
+    def keeps_plan(self, viewer_board: str | None) -> bool:
+        """Whether a board lead of `viewer_board` keeps the plan: the lead board's lead
+        (now, or in the cycle); participating boards' leads only read it (SPEC 16)."""
+        return viewer_board is not None and viewer_board in (self.current, self.in_cycle)
 
 
 def partnership_boards(
@@ -207,11 +230,25 @@ def partnership_boards(
     if current is None:
         return None
     in_cycle = session.execute(
-        select(Participation.board_code).where(
+        select(Participation.board_code, Participation.also_boards).where(
             Participation.cycle_id == cycle.id, Participation.partnership_id == partnership_id
         )
-    ).scalar_one_or_none()
-    return PartnershipBoards(in_cycle, current.code, current.name)
+    ).one_or_none()
+    also_now = tuple(session.execute(
+        select(Board.code).join(PartnershipBoard, PartnershipBoard.board_id == Board.id)
+        .where(PartnershipBoard.partnership_id == partnership_id).order_by(Board.code)
+    ).scalars())
+    return PartnershipBoards(in_cycle.board_code if in_cycle else None, current.code,
+                             current.name, tuple(in_cycle.also_boards.split()) if in_cycle
+                             else (), also_now)
+
+
+def page_board(results: CycleResults, partnership: ScopeResult) -> str:
+    """The board a partnership's page compares it with: the board the results are for
+    when the partnership is shared with it (SPEC 16), else its lead board."""
+    if results.board_code and partnership.in_board(results.board_code):
+        return results.board_code
+    return partnership.board_code
 
 
 def _partnership(results: CycleResults, partnership_id: int) -> ScopeResult:
@@ -367,7 +404,7 @@ def board_page(results: CycleResults, code: str, name: str) -> BoardPage:
     board = find_board(results, code)
     overall = {c.partnership_id: c for c in results.changes if c.element_key == OVERALL}
     partnerships = sorted(
-        (p for p in results.partnerships if p.board_code == code),
+        (p for p in results.partnerships if p.in_board(code)),  # shared ones too
         key=lambda p: p.label.casefold(),
     )
     return BoardPage(
@@ -394,7 +431,7 @@ def partnership_page(results: CycleResults, partnership_id: int) -> PartnershipP
             results, None, None, too_few=False,
             charts=scope_charts(results, "partnerships", str(partnership_id)),
         )
-    board = find_board(results, partnership.board_code)
+    board = find_board(results, page_board(results, partnership))
     too_few = partnership.responded < results.scale.min_respondents
     page = PartnershipPage(
         results=results,

@@ -12,7 +12,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from survey.config import site_today
@@ -21,19 +21,23 @@ from survey.models import (
     Answer,
     Board,
     BoardStatus,
+    BoardTarget,
     Comment,
     Cycle,
     CycleStatus,
     Invitation,
     InvitationStatus,
     Member,
+    OutcomeValue,
     Participation,
     Partnership,
+    PartnershipBoard,
     Role,
     User,
 )
 from survey.questionnaire import Questionnaire
 from survey.schema import load_default_boards
+from survey.sectors import find_sector
 from survey.services.invitations import add_token
 
 DEMO_SEED = 2026
@@ -255,6 +259,7 @@ def build_demo(session: Session, questionnaire: Questionnaire, seed: int = DEMO_
     result.invitations = sum(1 for _ in session.execute(select(Invitation.id)))
     result.answers, result.comments = len(answers), len(comments)
 
+    _regions(session, seed, boards, partnerships, cycles[:-1])
     result.links = _links(session, rng, [invitation for invitation, _ in open_pending])
     result.logins = _logins(session, boards)
     session.flush()
@@ -482,3 +487,53 @@ def _logins(session: Session, boards: list[Board]) -> list[tuple[str, str, str]]
         label = f"board lead, board {board.code}" if board is not None else role.value
         logins.append((email, label, password))
     return logins
+
+
+# SPEC 16 in the demo: partnerships that span boards, target industries, outcomes. Drawn
+# from a generator of their own, so the rest of the demo is the same as before them.
+SHARED = (("03", ("04", "05")), ("14", ("15", "16")))  # lead board, the boards it spans
+EXTRA_TARGETS = ("Energy", "Life Sciences", "Defense and Homeland Security", "Construction")
+
+
+def _regions(session: Session, seed: int, boards: list[Board], partnerships: list[Partnership],
+             closed: list[Cycle]) -> None:
+    """Two shared partnerships, each board's target industries, and outcome figures for
+    about two in three partnerships in each closed cycle."""
+    rng = random.Random(seed + 16)
+    by_code = {b.code: b for b in boards}
+    for lead, others in SHARED:
+        led = sorted((p for p in partnerships if p.board.code == lead), key=lambda p: p.name)
+        if not led or not all(code in by_code for code in others):
+            continue
+        session.add_all(PartnershipBoard(partnership_id=led[0].id, board_id=by_code[c].id)
+                        for c in others)
+        session.execute(update(Participation).where(
+            Participation.partnership_id == led[0].id).values(also_boards=" ".join(others)))
+    for board in boards:
+        favoured = list(REGIONS.get(board.code, ("", "", ()))[2])
+        names = favoured + [rng.choice(EXTRA_TARGETS)]
+        codes = {s.code for s in (find_sector(n) for n in names) if s is not None}
+        session.add_all(BoardTarget(board_id=board.id, sector_code=c) for c in sorted(codes))
+    taking_part = {(c, p) for c, p in session.execute(
+        select(Participation.cycle_id, Participation.partnership_id))}
+    for partnership in partnerships:
+        scale = rng.uniform(0.5, 2.0)
+        for step, cycle in enumerate(closed):
+            if (cycle.id, partnership.id) not in taking_part or rng.random() > 0.67:
+                continue
+            growth = 1 + 0.15 * step + rng.uniform(-0.1, 0.1)
+            trained = round(40 * scale * growth)
+            values = {"employers_engaged": round(12 * scale * growth),
+                      "job_seekers_trained": trained,
+                      "credentials_earned": round(trained * rng.uniform(0.5, 0.9)),
+                      "placements": round(trained * rng.uniform(0.4, 0.8)),
+                      "median_wage": round(rng.uniform(15.5, 26.0) + step * 0.6, 2),
+                      "retention_6_months": round(rng.uniform(62, 88), 1)}
+            hidden = rng.random() < 0.1  # the wage records provider suppressed a small count
+            session.add_all(OutcomeValue(
+                partnership_id=partnership.id, cycle_id=cycle.id, measure_key=key,
+                value=None if hidden and key == "retention_6_months" else value,
+                suppressed=hidden and key == "retention_6_months",
+                source="State wage records" if key in ("median_wage", "retention_6_months")
+                else "Partnership report", updated_by="demo") for key, value in values.items())
+    session.flush()

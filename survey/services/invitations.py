@@ -7,7 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import Select, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from survey.models import (
@@ -20,9 +20,11 @@ from survey.models import (
     Member,
     Participation,
     Partnership,
+    PartnershipBoard,
     utcnow,
 )
 from survey.scoring.cycles import bump_results_version
+from survey.services.partnerships import also_board_codes
 
 TOKEN_BYTES = 24  # 192 random bits
 
@@ -68,6 +70,7 @@ def participation_for(session: Session, cycle: Cycle, partnership: Partnership) 
         participation = Participation(
             cycle=cycle, partnership=partnership, board=board, board_code=board.code,
             board_name=board.name, partnership_name=partnership.name, sector=partnership.sector,
+            also_boards=also_board_codes(session, [partnership.id]).get(partnership.id, ""),
         )
         session.add(participation)
         session.flush()
@@ -119,6 +122,7 @@ def create_missing_invitations(session: Session, cycle: Cycle,
                boards.c.code, boards.c.name, partnerships.c.name, partnerships.c.sector)
         .join_from(partnerships, boards, boards.c.id == partnerships.c.board_id)
         .where(*where, has_member, ~has_participation)))
+    _snapshot_shared_boards(session, cycle)
     has_invitation = (select(invitations.c.id).where(invitations.c.cycle_id == cycle.id,
                                                      invitations.c.member_id == members.c.id)
                       .exists())
@@ -145,6 +149,20 @@ def create_missing_invitations(session: Session, cycle: Cycle,
     return created
 
 
+def _snapshot_shared_boards(session: Session, cycle: Cycle) -> None:
+    """Give the cycle's new participations of shared partnerships their participating
+    boards (a handful of rows: only partnerships that span boards)."""
+    shared = also_board_codes(session, session.execute(
+        select(PartnershipBoard.partnership_id).distinct()).scalars())
+    if not shared:
+        return
+    parts = Participation.__table__
+    session.execute(update(parts).where(
+        parts.c.cycle_id == cycle.id, parts.c.partnership_id == bindparam("b_partnership"),
+        parts.c.also_boards == "").values(also_boards=bindparam("b_codes")),
+        [{"b_partnership": pid, "b_codes": codes} for pid, codes in shared.items()])
+
+
 @dataclass(frozen=True)
 class IssuedLink:
     """An invitation with a freshly issued token."""
@@ -162,9 +180,16 @@ def invitable_members(session: Session, board_code: str | None = None) -> list[M
         .where(Member.active, Partnership.active, Board.status == BoardStatus.ACTIVE)
         .order_by(Board.code, Partnership.name, Member.name, Member.id)
     )
-    if board_code is not None:
-        query = query.where(Board.code == board_code)
+    if board_code is not None:  # its own partnerships and those shared with it (SPEC 16)
+        query = query.where(or_(Board.code == board_code,
+                                Partnership.id.in_(shared_with_board(board_code))))
     return list(session.execute(query).scalars())
+
+
+def shared_with_board(board_code: str) -> Select[tuple[int]]:
+    """The ids of partnerships that another board leads and shares with this board."""
+    return (select(PartnershipBoard.partnership_id)
+            .join(Board, Board.id == PartnershipBoard.board_id).where(Board.code == board_code))
 
 
 def issue_invitations(

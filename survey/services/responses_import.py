@@ -36,6 +36,7 @@ from survey.scoring.cycles import bump_results_version
 from survey.services import audit
 from survey.services.boards import BoardIndex
 from survey.services.bulk import chunks, insert_rows
+from survey.services.partnerships import also_board_codes
 from survey.services.rosters import (
     TEXT_MAX,
     clean_text,
@@ -348,6 +349,7 @@ def _ensure_participations(session: Session, cycle_id: int,
     if not missing:
         return found
     new = []
+    also = also_board_codes(session, missing)
     for chunk in chunks(missing):
         query = (select(Partnership.id, Partnership.name, Partnership.sector, Board.id,
                         Board.code, Board.name)
@@ -355,7 +357,7 @@ def _ensure_participations(session: Session, cycle_id: int,
         for p_id, p_name, sector, b_id, b_code, b_name in session.execute(query):
             new.append({"cycle_id": cycle_id, "partnership_id": p_id, "board_id": b_id,
                         "board_code": b_code, "board_name": b_name, "partnership_name": p_name,
-                        "sector": sector})
+                        "sector": sector, "also_boards": also.get(p_id, "")})
     session.execute(insert(table), new)
     return known()
 

@@ -13,6 +13,7 @@ from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from survey.models import PARTNER_TYPE_LABELS, Board, Member, Partnership, utcnow
+from survey.sectors import find_sector, unknown_sector
 from survey.services import audit
 from survey.services.boards import BoardIndex
 from survey.services.bulk import chunks
@@ -185,7 +186,9 @@ def check_roster(session: Session, rows: Iterable[TableRow]) -> RosterPlan:
         number = row_number(row, index)
         code = (row.get("board") or "").strip()
         partnership = clean_text(row.get("partnership"))
-        sector = clean_text(row.get("sector"))
+        sector_text = clean_text(row.get("sector"))
+        known = find_sector(sector_text) if sector_text else None
+        sector = known.name if known else sector_text
         name = clean_text(row.get("name"))
         email = (row.get("email") or "").strip().lower()
         organization = clean_text(row.get("organization"))
@@ -203,6 +206,8 @@ def check_roster(session: Session, rows: Iterable[TableRow]) -> RosterPlan:
             reasons.append("empty partnership")
         elif len(partnership) > TEXT_MAX or len(sector) > TEXT_MAX:
             reasons.append(f"partnership or sector longer than {TEXT_MAX} characters")
+        if sector_text and known is None:
+            reasons.append(unknown_sector(sector_text))
         reasons += member_problems(name, email, organization, type_text)
         if language and language not in LANGUAGES:
             reasons.append(f"unknown language {language!r} (use one of {', '.join(LANGUAGES)})")

@@ -11,14 +11,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
+from reports.results import CycleResults, format_outcome
 from survey import disclosure, releases
 from survey.db import db
-from survey.models import Cycle, Role
+from survey.models import Cycle, Partnership, Role
+from survey.outcome_measures import Measure, configured_measures
 from survey.services import dashboard_data, focus, meaning_pages, plans
+from survey.services import outcomes as outcome_service
 from survey.services.dashboard_data import CycleChoice, PartnershipBoards
+from survey.services.tabular import ImportProblem
 from survey.web import chart_cache
 from survey.web.access import require_board, staff_required
 from survey.web.downloads import chart_links
@@ -79,9 +84,7 @@ def viewer() -> disclosure.Viewer:
 def visible_partnership(cycle: Cycle, partnership_id: int) -> PartnershipBoards:
     """Where a partnership stood; 404 unless the user may see its board then or now."""
     boards = dashboard_data.partnership_boards(db.session, cycle, partnership_id)
-    if boards is None or not any(
-        code and current_user.can_see_board(code) for code in (boards.in_cycle, boards.current)
-    ):
+    if boards is None or not any(current_user.can_see_board(code) for code in boards.every_board):
         abort(404)
     return boards
 
@@ -139,9 +142,9 @@ def partnership(id: int) -> str:
     if choice.current is None:
         abort(404)
     boards = visible_partnership(choice.current, id)
-    results = chart_cache.results_for(db.session, choice.current, boards.for_results)
+    code = boards.results_board(current_user.board_code)
+    results = chart_cache.results_for(db.session, choice.current, code)
     if disclosure.withheld(choice.current, viewer()):
-        code = boards.for_results
         return render_template(
             "dashboards/progress.html", choice=choice, code=code, name=boards.name,
             rows=[r for r in disclosure.progress(results, code) if r.partnership_id == id],
@@ -149,14 +152,27 @@ def partnership(id: int) -> str:
             roster_url=f"{request.script_root}/admin/boards/{quote(boards.current)}/roster",
             beside=plans.plan_beside_change(db.session, results, choice.current, id,
                                             show_change=False))
+    return render_partnership(choice, boards, results, id)
+
+
+def render_partnership(choice: CycleChoice, boards: PartnershipBoards, results: CycleResults,
+                       id: int, form: OutcomeFormState | None = None) -> str:
+    """The partnership page over the viewer's results; `form`: the outcomes form as typed."""
+    assert choice.current is not None
     results = disclosure.for_viewer(results, choice.current, viewer(), partnership_id=id)
     page = dashboard_data.partnership_page(results, id)
+    if form is None and enters_outcomes(boards):
+        saved = outcome_service.load_values(db.session, id, choice.current.id)
+        form = OutcomeFormState(configured_measures(), {
+            key: ("suppressed" if v.suppressed else "" if v.value is None else f"{v.value:g}",
+                  v.source) for key, v in saved.items()}, [])
     return render_template(
         "dashboards/partnership.html", choice=choice, page=page, name=boards.name,
         links=chart_links(choice.current.name, "partnerships", str(id), page.charts),
         beside=plans.plan_beside_change(  # no change figures for a lead while a cycle is open
             db.session, results, choice.current, id,
             show_change=current_user.sees_all_boards or plans.is_published(choice.current)),
+        outcomes=[o for o in results.outcomes if o.partnership_id == id], outcome_form=form,
     )
 
 
@@ -175,3 +191,50 @@ def instrument() -> str:
                            groups=groups, weakest=meaning_pages.weakest_items(groups),
                            thresholds=(meaning_pages.WEAK_ITEM_REST,
                                        meaning_pages.MANY_DONT_KNOW))
+
+
+@dataclass(frozen=True)
+class OutcomeFormState:
+    """The outcomes form: the measures, what is typed (key -> (value, source)), problems."""
+
+    measures: tuple[Measure, ...]
+    typed: dict[str, tuple[str, str]]
+    problems: list[str]
+
+
+def enters_outcomes(boards: PartnershipBoards) -> bool:
+    """Administrators and the lead board's lead enter outcomes on the web (SPEC 16); state
+    staff import them; boards the partnership is shared with read them."""
+    return current_user.is_admin or (current_user.role == Role.BOARD
+                                     and boards.keeps_plan(current_user.board_code))
+
+
+@bp.post("/partnerships/<int:id>/outcomes")
+@staff_required()
+def partnership_outcomes(id: int) -> Response | tuple[str, int]:
+    """Save a partnership's outcome figures for the page's cycle (CSRF: app-wide)."""
+    choice = selected_cycle()
+    if choice.current is None:
+        abort(404)
+    boards = visible_partnership(choice.current, id)
+    partnership = db.session.get(Partnership, id)
+    if partnership is None or not enters_outcomes(boards):
+        abort(404)
+    measures = configured_measures()
+    typed = {m.key: (request.form.get(f"value-{m.key}", ""),
+                     request.form.get(f"source-{m.key}", "")) for m in measures}
+    try:
+        changed = outcome_service.save_outcomes(db.session, partnership, choice.current,
+                                                measures, typed, current_user.email)
+    except ImportProblem as exc:
+        db.session.rollback()
+        results = chart_cache.results_for(db.session, choice.current,
+                                          boards.results_board(current_user.board_code))
+        return render_partnership(choice, boards, results, id,
+                                  OutcomeFormState(measures, typed, exc.problems)), 422
+    db.session.commit()
+    flash(f"Outcomes saved: {changed} changed." if changed else "Nothing changed.", "success")
+    return redirect(url_for(".partnership", id=id, cycle=choice.current.name) + "#outcomes", 303)
+
+
+bp.add_app_template_filter(format_outcome, "outcome")

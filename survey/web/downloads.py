@@ -162,16 +162,17 @@ def partnership_chart(cycle: str, id: int, name: str, fmt: str) -> Response:
     published_or_404(found)
     boards = visible_partnership(found, id)
     viewer = disclosure.Viewer.of(current_user)
-    if not viewer.leads(boards.for_results):  # moved in since: its own figures only
+    code = boards.results_board(current_user.board_code)  # a sharing board: its own
+    if not viewer.leads(code):  # moved in since: its own figures only
         results = disclosure.for_viewer(
-            chart_cache.results_for(db.session, found, boards.for_results), found, viewer, id)
+            chart_cache.results_for(db.session, found, code), found, viewer, id)
         chart = (dashboard_data.build_chart(results, "partnerships", str(id), name)
                  if name in dashboard_data.chart_names("partnerships", results, str(id))
                  else None)
         return image(None if chart is None else chart.png() if fmt == "png" else chart.svg(),
                      fmt)
     data = chart_cache.chart_image(
-        db.session, found, "partnerships", str(id), name, fmt, results_board=boards.for_results
+        db.session, found, "partnerships", str(id), name, fmt, results_board=code
     )
     return image(data, fmt)
 

@@ -11,10 +11,12 @@ result or other partnership appears.
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from survey import disclosure, releases
 from survey.db import db
+from survey.outcome_measures import configured_measures
 from survey.services import dashboard_data, plans
 from survey.web import chart_cache
 from survey.web.not_yet import not_published_yet
@@ -46,4 +48,7 @@ def results(token: str) -> str:
         "partner/results.html", survey=survey, results=figures, partnership=partnership,
         page=page, long_date=long_date,
         plan=plans.partnership_plan(db.session, cycle, participation.partnership_id),
+        outcomes=[o for o in figures.outcomes if o.partnership_id == participation.partnership_id],
+        outcome_labels={m.key: m.label_in(str(get_locale() or "en")[:2])
+                        for m in configured_measures()},  # SPEC 16: in the partner's language
     )

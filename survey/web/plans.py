@@ -119,6 +119,8 @@ def plan(id: int) -> Response | str | tuple[str, int]:
     choice, cycle = plan_cycle()
     boards = visible_partnership(cycle, id)
     partnership = db.session.get(Partnership, id) or abort(404)
+    if request.method == "POST" and not keeps_plan(boards):
+        abort(404)  # a board it is shared with reads the lead board's plan (SPEC 16)
     titles = plans.element_titles(cycle)
     saved = plans.load_plan(db.session, id, cycle.id)
     if request.method == "GET" or not plans.is_published(cycle):
@@ -147,6 +149,11 @@ def plan(id: int) -> Response | str | tuple[str, int]:
     return render_plan(choice, cycle, boards, form, saved, summary=summary), 400
 
 
+def keeps_plan(boards: dashboard_data.PartnershipBoards) -> bool:
+    """Stewards and the lead board's lead keep a plan; boards it is shared with read it."""
+    return current_user.sees_all_boards or boards.keeps_plan(current_user.board_code)
+
+
 def render_plan(choice: dashboard_data.CycleChoice, cycle: Cycle,
                 boards: dashboard_data.PartnershipBoards, form: Form, saved: dict[str, Any],
                 expired: bool = False, summary: list[tuple[str, str]] | None = None) -> str:
@@ -164,6 +171,7 @@ def render_plan(choice: dashboard_data.CycleChoice, cycle: Cycle,
         "plans/plan.html", choice=choice, cycle=cycle, name=boards.name, form=form,
         titles=plans.element_titles(cycle), published=published, expired=expired,
         summary=summary or [], history=history, local_time=local_time,
-        partnership=partnership, partnership_id=boards_id,
+        partnership=partnership, partnership_id=boards_id, editable=keeps_plan(boards),
+        saved=saved, lead_board=boards.current,
         suggestions=plan_hints.suggestions(results, boards_id) if results else [],
     )

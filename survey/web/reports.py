@@ -67,7 +67,7 @@ def board_report(cycle: str, code: str) -> Response:
     if disclosure.withheld(found, disclosure.Viewer.of(current_user)):
         not_published_yet(found)
     results = chart_cache.results_for(db.session, found, code)
-    if not any(p.board_code == code for p in results.partnerships):
+    if not any(p.in_board(code) for p in results.partnerships):
         abort(404)
     return audited(attachment(report_pdf(found, code), f"maturity-report-{found.name}-{code}.pdf",
                               PDF_MIMETYPE), f"board {code} report PDF, cycle {found.name}")

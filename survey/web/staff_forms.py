@@ -26,6 +26,7 @@ from wtforms.validators import (
 )
 
 from survey.models import PARTNER_TYPE_LABELS
+from survey.sectors import find_sector, unknown_sector
 from survey.services.accounts import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -43,6 +44,20 @@ def email_address(form: Any, field: Any) -> None:
             checked_email(field.data)
         except AccountError:
             raise ValidationError("Enter an email address like name@example.org.") from None
+
+
+def sector_on_list(form: Any, field: Any) -> None:
+    """A WTForms validator: blank, or a code or name of the sector list (SPEC 16); the
+    field's data becomes the list's name."""
+    text = (field.data or "").strip()
+    if not text:
+        field.data = ""
+        return
+    sector = find_sector(text)
+    if sector is None:
+        reason = unknown_sector(text)
+        raise ValidationError(reason[0].upper() + reason[1:] + ".")
+    field.data = sector.name
 
 
 class ActionForm(SurveyForm):
@@ -124,7 +139,8 @@ class MergeBoardForm(SurveyForm):
 class PartnershipForm(SurveyForm):
     name = StringField("Name", validators=[DataRequired("Enter the partnership's name."),
                                            Length(max=200)])
-    sector = StringField("Sector", validators=[Optional(), Length(max=200)])
+    sector = StringField("Sector", validators=[Optional(), Length(max=200), sector_on_list])
+    also_boards = StringField("Other boards it spans", validators=[Optional(), Length(max=400)])
 
 
 class MovePartnershipForm(SurveyForm):

@@ -2,7 +2,7 @@
 recovery codes, API tokens with their rate-limit window.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-03 15:50:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -21,7 +21,7 @@ from survey.models import (
     Role,
     User,
 )
-from survey.services import accounts, mail
+from survey.services import accounts, mail, sector_mapping
 from survey.web.access import staff_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -88,6 +88,7 @@ def index() -> Page:
         "partnerships": count(select(func.count(Partnership.id))).scalar_one(),
         "members": count(select(func.count(Member.id)).where(Member.active)).scalar_one(),
         "users": count(select(func.count(User.id)).where(User.active)).scalar_one(),
+        "unmapped_sectors": len(sector_mapping.unmapped_sectors(db.session)),
     }
     return render_template("admin/index.html", counts=counts, cycle=current_cycle())
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from survey.db import db
 from survey.models import Board, Partnership
 from survey.services import audit, boards, mail, rosters
+from survey.services import partnerships as shared
 from survey.services.tabular import ImportProblem
 from survey.web.admin.blueprint import (
     Page,
@@ -117,15 +118,27 @@ def partnership_create(code: str) -> Page:
     index = rosters.PartnershipIndex(db.session)
     if form.validate() and index.find(board, form.name.data):
         form.name.errors = [f"Board {board.code} already has a partnership of that name."]
+    also = _also_boards(form, board)
     if form.errors:
         return render_board(board, 422, partnership_form=form)
     partnership = index.get_or_create(board, form.name.data, form.sector.data or "")
     db.session.flush()
+    shared.set_participating_boards(db.session, partnership, also)
     audit.record(db.session, "partnership.create", f"partnership {partnership.id} "
                  f"{partnership.name}", board=board.code, sector=partnership.sector)
     db.session.commit()  # before url_for: the new partnership gets its id here
     flash(f"Partnership {partnership.name} added.", "success")
     return redirect(url_for("admin.partnership_detail", partnership_id=partnership.id))
+
+
+def _also_boards(form: PartnershipForm, lead: Board) -> list[Board]:
+    """The participating boards typed on the form; problems go under the field."""
+    try:
+        return shared.check_also_boards(db.session, lead, form.also_boards.data or "")
+    except ImportProblem as exc:
+        form.also_boards.errors = list(form.also_boards.errors) + [
+            p[0].upper() + p[1:] + "." for p in exc.problems]
+        return []
 
 
 def render_partnership(partnership: Partnership, status: int = 200, **forms: Any) -> Page:
@@ -139,7 +152,9 @@ def render_partnership(partnership: Partnership, status: int = 200, **forms: Any
     return render_template(
         "admin/partnership.html", partnership=partnership, members=members, cycle=cycle,
         statuses=statuses, move_form=move,
-        edit_form=forms.get("edit_form") or PartnershipForm(formdata=None, obj=partnership),
+        edit_form=forms.get("edit_form") or PartnershipForm(
+            formdata=None, obj=partnership,
+            also_boards=" ".join(b.code for b in partnership.shared_with)),
         member_form=forms.get("member_form") or MemberForm(formdata=None),
     ), status
 
@@ -161,14 +176,18 @@ def partnership_edit(partnership_id: int) -> Page:
         other = rosters.PartnershipIndex(db.session).find(partnership.board, form.name.data)
         if other is not None and other.id != partnership.id:
             form.name.errors = ["This board already has a partnership of that name."]
+    also = _also_boards(form, partnership.board)
     if form.errors:
         return render_partnership(partnership, 422, edit_form=form)
-    before = {"name": partnership.name, "sector": partnership.sector}
+    before = {"name": partnership.name, "sector": partnership.sector,
+              "also_boards": " ".join(b.code for b in partnership.shared_with)}
     partnership.name = rosters.clean_text(form.name.data)
     partnership.sector = rosters.clean_text(form.sector.data)
+    shared.set_participating_boards(db.session, partnership, also)
     audit.record(db.session, "partnership.edit", f"partnership {partnership.id} "
                  f"{partnership.name}", before=before,
-                 after={"name": partnership.name, "sector": partnership.sector})
+                 after={"name": partnership.name, "sector": partnership.sector,
+                        "also_boards": " ".join(b.code for b in also)})
     return saved("Partnership saved.", "admin.partnership_detail", partnership_id=partnership_id)
 
 

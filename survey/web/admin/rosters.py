@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import DBAPIError
 
 from survey.config import site_today
 from survey.db import database_fault, database_problem, db, writes_late
 from survey.models import Board, Member, Partnership, Role
 from survey.services import audit, mail, rosters, sending
+from survey.services.invitations import shared_with_board
 from survey.services.tabular import WEB_LIMITS, ImportProblem, iter_table
 from survey.web.access import require_board, staff_required
 from survey.web.admin.blueprint import (
@@ -146,7 +147,9 @@ def board_roster(code: str) -> Page:
     board = _board_for_roster(code)
     cycle = current_cycle()
     partnerships = db.session.execute(
-        select(Partnership).where(Partnership.board_id == board.id, Partnership.active)
+        select(Partnership).where(or_(Partnership.board_id == board.id,  # and shared ones
+                                      Partnership.id.in_(shared_with_board(board.code))),
+                                  Partnership.active)
         .order_by(Partnership.name)
     ).scalars().all()
     members = {p.id: sorted((m for m in p.members if m.active), key=lambda m: m.name.lower())
@@ -165,6 +168,14 @@ def board_roster(code: str) -> Page:
     )
 
 
+def _on_board(board: Board, partnership_id: int) -> bool:
+    """Whether a partnership is the board's own or shared with it (SPEC 16)."""
+    partnership = db.session.get(Partnership, partnership_id)
+    return partnership is not None and (
+        partnership.board_id == board.id or any(b.id == board.id
+                                                for b in partnership.shared_with))
+
+
 def _may_remind(board: Board) -> bool:
     """Administrators and the board's own lead send reminders; state staff only look."""
     return current_user.is_admin or (current_user.role == Role.BOARD
@@ -175,11 +186,11 @@ def _remind_target(board: Board, form: RemindForm) -> tuple[int | None, int | No
     """The partnership and member ids the form names (None: all); 404 outside the board."""
     partnership_id = int(form.partnership.data) if form.partnership.data else None
     member_id = int(form.member.data) if form.member.data else None
-    if partnership_id is not None:
-        get_or_404(Partnership, id=partnership_id, board_id=board.id)
+    if partnership_id is not None and not _on_board(board, partnership_id):
+        abort(404)
     if member_id is not None:
         member = get_or_404(Member, id=member_id)
-        if member.partnership.board_id != board.id:
+        if not _on_board(board, member.partnership_id):
             abort(404)
     return partnership_id, member_id
 
