@@ -18,7 +18,7 @@ WITHIN_MARGIN = "within margin"
 BEYOND_MARGIN = "beyond margin"
 
 ABOUT: tuple[tuple[str, str], ...] = (
-    ("Agreement", "Agreement sheet: how closely a partnership's respondents agree on an "
+    ("Agreement", "How closely a partnership's respondents agree on an "
      "element, rwg(J) (James, Demaree & Wolf 1984): 1 minus the items' mean answer variance "
      "over the variance of answers picked at random from the four levels (1.25), adjusted "
      "for the number of items; items fewer than two answered are left out. \"agree\" at "
@@ -27,14 +27,14 @@ ABOUT: tuple[tuple[str, str], ...] = (
     ("Margin", "Where a partnership element score is drawn from at least the minimum number "
      "of respondents plus two: its standard error (the respondents' standard deviation over "
      "the square root of n) and a 90% interval, score plus or minus t(0.95, n - 1) standard "
-     "errors, within 1 to 4. Change sheet, Margin: \"within margin\" when the delta is "
+     "errors, within 1 to 4. Beside a change: \"within margin\" when the delta is "
      "smaller than 1.645 times the square root of the two standard errors squared and "
      "added (a change too small to trust), \"beyond margin\" when it is not; empty where "
      "either score has no margin."),
-    ("Benchmarks", "Benchmarks sheet: the lower quartile, median and upper quartile of the "
+    ("Benchmarks", "The lower quartile, median and upper quartile of the "
      "published partnership scores of the cycle, statewide and per sector, where at least "
      "5 partnerships have one (Python's statistics.quantiles, inclusive method)."),
-    ("Instrument", "Instrument sheet (state workbook): per element, Cronbach's alpha over the "
+    ("Instrument", "For the state as a whole: per element, Cronbach's alpha over the "
      "submitted respondents statewide who scored all its items, with Feldt's 95% interval; "
      "per item, the correlation of the item with the sum of the element's other items "
      "(item-rest; below 0.30 the item may measure something else), alpha if the item were "

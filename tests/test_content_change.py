@@ -65,10 +65,11 @@ def test_items_changed_is_flagged_per_element_and_overall(session: Session) -> N
 
     sheet = load_workbook(io.BytesIO(build_workbook(results)))["Change"]
     header = [cell.value for cell in sheet[1]]
-    assert header[-1] == "Items changed"
+    assert header[-2:] == ["Items changed", "Margin"]  # SPEC 15: Margin at the end
     assert header[:8] == ["Board code", "Partnership", "Element", "Previous cycle", "Previous",
                           "Current", "Delta", "Status"]
-    rows = {row[2]: row[-1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    changed = header.index("Items changed")
+    rows = {row[2]: row[changed] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert rows["Driven by High-Quality Data"] == "yes" and rows["Overall"] == "yes"
     assert rows["Directed by Industry"] == "no"
     about = load_workbook(io.BytesIO(build_workbook(results)))["About"]
