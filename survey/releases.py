@@ -278,12 +278,35 @@ def release_results(row: ReleaseRow, board_code: str | None = None,
     if board_code is not None and session is not None:
         part = _part(session, row, board_code)
         if part is not None:
-            return dataclasses.replace(part, release=stamp(row))
+            return _with_outcomes(session, row, dataclasses.replace(part, release=stamp(row)))
     stored = content(row)
     results = dataclasses.replace(stored.results, release=stamp(row))
-    if board_code is None:
+    if board_code is not None:
+        results = board_view(results, board_code, stored.board_sectors.get(board_code, ()))
+    return _with_outcomes(session, row, results) if session is not None else results
+
+
+@dataclasses.dataclass(frozen=True)
+class _Owner:
+    board_code: str
+    partnership_id: int
+    partnership: str
+
+
+def _with_outcomes(session: Session, row: ReleaseRow, results: CycleResults) -> CycleResults:
+    """A release with its partnerships' outcome figures as they stand now. Outcomes are
+    figures about a partnership, entered by its lead board's lead after results publish,
+    not anyone's answers (SPEC 16: section 4a governs the answers beside them, not them),
+    so a lead who enters them sees them beside the release's maturity figures."""
+    from survey.scoring import outcomes
+    from survey.scoring.cycles import previous_cycles
+
+    cycle = session.get(Cycle, row.cycle_id)
+    if cycle is None:
         return results
-    return board_view(results, board_code, stored.board_sectors.get(board_code, ()))
+    owners = [_Owner(p.board_code, p.partnership_id or 0, p.label) for p in results.partnerships]
+    return dataclasses.replace(results, outcomes=outcomes.cycle_outcomes(
+        session, cycle, previous_cycles(session, cycle), owners))
 
 
 def _part(session: Session, row: ReleaseRow, board_code: str) -> CycleResults | None:

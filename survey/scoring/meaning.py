@@ -49,8 +49,9 @@ def agreement(session: Session, scored: ScoredCycle, members: Sequence[Partnersh
                Answer.level.is_not(None))
         .group_by(Invitation.participation_id, Answer.item_code)
     )
-    if board_code is not None:
-        query = query.where(Participation.board_code == board_code)
+    if board_code is not None:  # the board's members, shared partnerships included (SPEC 16)
+        query = query.where(Invitation.participation_id.in_(
+            [p.participation_id for p in members]))
     sums = {(pid, code): (int(n), int(total or 0), int(squares or 0))
             for pid, code, n, total, squares in session.execute(query)}
     levels = len(scored.scale.levels)

@@ -7,6 +7,7 @@ Figures about a partnership, not anyone's answers: they are shown as entered (or
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,8 +18,21 @@ from survey.outcome_measures import configured_measures
 from survey.scoring.partnerships import PartnershipScores
 
 
+class OutcomeOwner(Protocol):
+    """What an outcome row names of its partnership (scoring's PartnershipScores, or a
+    release's partnership as survey.releases reads it)."""
+
+    @property
+    def board_code(self) -> str: ...
+    @property
+    def partnership_id(self) -> int: ...
+    @property
+    def partnership(self) -> str: ...
+
+
 def cycle_outcomes(session: Session, cycle: Cycle, earlier: Sequence[Cycle],
-                   members: Sequence[PartnershipScores]) -> tuple[OutcomeRow, ...]:
+                   members: Sequence[PartnershipScores] | Sequence[OutcomeOwner]
+                   ) -> tuple[OutcomeRow, ...]:
     """Each member partnership's outcomes in `cycle`, with the most recent earlier cycle's
     value of the same measure (`earlier`: oldest first)."""
     ids = [p.partnership_id for p in members]

@@ -81,11 +81,14 @@ class Source:
     """Where a request's figures of one cycle come from: a release, or the live answers."""
 
     release: ReleaseRow | None
-    version: str  # the live results version (cache key of live figures)
+    version: str  # the live results version (cache key of live figures, and of outcomes)
 
     @property
     def key(self) -> tuple[str, Any]:
-        return ("release", self.release.id) if self.release else ("live", self.version)
+        # a release's figures never change, but the outcomes shown beside them do (SPEC 16)
+        if self.release is not None:
+            return ("release", self.release.id, self.version)
+        return ("live", self.version)
 
 
 def steward_asking() -> bool:
@@ -117,7 +120,7 @@ def source(session: Session, cycle: Cycle) -> Source:
         if row is None and cycle.published_at is not None:  # published before releases
             with db.writing() as writer:
                 row = releases.ensure(writer, writer.get(Cycle, cycle.id) or cycle)
-    found = Source(row, "" if row else scoring.results_version(session, cycle))
+    found = Source(row, scoring.results_version(session, cycle))
     chosen[cycle.id] = found
     return found
 
