@@ -135,12 +135,21 @@ def test_agreement_and_margin_stand_beside_each_partnership_element_score(world:
         assert figure["agreement"] is None and figure["margin"] is None, "none for suppressed"
 
 
-def test_changes_say_whether_they_are_within_the_margin(world: World):
-    body = world.get("state", "/api/v1/cycles/2026/partnerships/{Advanced Manufacturing}")
-    changes = body.get_json()["change"]
-    assert changes and all(c["previous_cycle"] == "2025" for c in changes)
-    assert {c["within_margin"] for c in changes} <= {True, False}
-    assert any(c["within_margin"] is not None for c in changes)
+def test_within_margin_on_changes_equals_the_workbooks(world: World):
+    from reports.workbook_meaning import BEYOND_MARGIN, WITHIN_MARGIN
+
+    keys = {**titles(world), "Overall": "overall"}
+    served = {(p["label"], c["element"]): c for p in partnerships(world) for c in p["change"]}
+    rows = workbook_rows(world, "Change")
+    assert len(rows) == len(served) and rows
+    reading = {WITHIN_MARGIN: True, BEYOND_MARGIN: False, None: None}
+    for cells in rows:
+        change = served[(cells["Partnership"], keys[cells["Element"]])]
+        assert change["within_margin"] is reading[cells["Margin"]]
+    elements = [c for (label, key), c in served.items()
+                if label == "Advanced Manufacturing" and key != "overall"]
+    assert elements and all(c["within_margin"] in (True, False) for c in elements), \
+        "both cycles have margins for every element of a five-respondent partnership"
 
 
 def test_agreement_equals_the_workbooks(world: World):
