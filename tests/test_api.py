@@ -204,7 +204,8 @@ def test_a_leads_lists_hold_only_their_board(world: World) -> None:
 def test_a_suppressed_figure_is_null_beside_its_status(world: World) -> None:
     small = world.get("lead_this", "/api/v1/cycles/2026/partnerships/{small}").get_json()
     for element in small["elements"].values():
-        assert element == {"value": None, "n": 2, "status": "suppressed"}
+        assert element == {"value": None, "n": 2, "status": "suppressed",
+                           "agreement": None, "margin": None}
     assert small["overall"]["value"] is None and small["overall"]["status"] == "suppressed"
     assert small["stage"] == {"level": None, "label": None, "status": "suppressed"}
     items = world.get("lead_this", "/api/v1/cycles/2026/partnerships/{small}/items").get_json()
@@ -245,7 +246,9 @@ def test_answers_carry_an_etag_of_their_figures(world: World) -> None:
     url = "/api/v1/cycles/2026/boards/15"
     first = world.get("lead_this", url)
     etag = first.headers["ETag"].strip('"')
-    assert etag == hashlib.sha256(first.data).hexdigest()[:32]
+    release = world.get("lead_this", "/api/v1/cycles/2026").get_json()["releases"][-1]
+    # the release's figures hash, then this answer's (its scope and page)
+    assert etag == f"{release['figures_hash'][:16]}-{hashlib.sha256(first.data).hexdigest()[:16]}"
     again = world.get("lead_this", url, **{"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
     assert world.get("lead_this", "/api/v1/cycles/2025/boards/15").headers["ETag"] != \
