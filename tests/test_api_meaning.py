@@ -233,3 +233,22 @@ def test_outcomes_equal_the_workbooks(world: World):
         assert o["previous"] == cells["Previous"] and o["change"] == cells["Change"]
         assert (o["source"] or None) == cells["Source"]
         assert o["previous_cycle"] == cells["Previous cycle"]
+
+
+def test_margins_equal_the_stored_releases(world: World):
+    """The workbook has no margin column (only the Change sheet's reading), so the served
+    margins are checked against the cycle's stored release itself."""
+    from sqlalchemy import select
+
+    from survey import releases
+    from survey.models import Cycle
+
+    served = {(p["id"], key): f["margin"] for p in partnerships(world)
+              for key, f in p["elements"].items()}
+    with world.app.app_context():
+        cycle = db.session.execute(select(Cycle).where(Cycle.name == "2026")).scalar_one()
+        stored = releases.release_results(releases.current(db.session, cycle), None, db.session)
+    assert stored.margins and len(stored.margins) == sum(m is not None for m in served.values())
+    for m in stored.margins:
+        assert served[(m.partnership_id, m.element_key)] == \
+            {"se": m.se, "low": m.low, "high": m.high, "n": m.n}
