@@ -12,9 +12,13 @@ import datetime as dt
 from typing import Any
 
 from reports.results import (
+    AgreementResult,
+    BenchmarkResult,
     ChangeResult,
     CycleResults,
     ItemResult,
+    MarginResult,
+    OutcomeRow,
     PlanRow,
     ScopeResult,
     Score,
@@ -56,6 +60,8 @@ def scope(results: CycleResults, scope: ScopeResult) -> dict[str, Any]:
         "stage": stage(scope.stage, scope.overall),
     }
     if scope.kind == "partnership":
+        body["elements"] = {key: {**value, **meaning(results, scope.partnership_id, key)}
+                            for key, value in body["elements"].items()}
         body = {"id": scope.partnership_id, "board_code": scope.board_code,
                 "board": scope.board_name, "sector": scope.sector, **body}
     elif scope.kind == "board":
@@ -76,7 +82,49 @@ def change(item: ChangeResult) -> dict[str, Any]:
         "delta": None if suppressed else item.delta,
         "status": SUPPRESSED if suppressed else (item.status or NO_DATA),
         "items_changed": item.items_changed,
+        "within_margin": None if suppressed else item.within_margin,
     }
+
+
+def agreement(found: AgreementResult | None) -> dict[str, Any] | None:
+    """rwg(J) of a partnership element score and its reading, as the release has it."""
+    if found is None:
+        return None
+    return {"rwg": found.rwg, "reading": found.reading, "n": found.n, "items": found.items}
+
+
+def margin(found: MarginResult | None) -> dict[str, Any] | None:
+    """A partnership element score's standard error and 90% interval."""
+    if found is None:
+        return None
+    return {"se": found.se, "low": found.low, "high": found.high, "n": found.n}
+
+
+def meaning(results: CycleResults, partnership_id: int | None, key: str) -> dict[str, Any]:
+    """What an element score of a partnership means (SPEC 15): null where the release
+    has none (a suppressed score, or too few respondents for a margin)."""
+    return {"agreement": agreement(results.agreement_of(partnership_id, key)),
+            "margin": margin(results.margin_of(partnership_id, key))}
+
+
+def benchmark(row: BenchmarkResult) -> dict[str, Any]:
+    """Quartiles of the published partnership scores of an element (or overall) in the
+    state or one sector."""
+    return {"scope": row.scope, "element": row.element_key, "partnerships": row.partnerships,
+            "lower": row.lower, "median": row.median, "upper": row.upper}
+
+
+def outcome(row: OutcomeRow) -> dict[str, Any]:
+    """One outcome measure of a partnership with the last earlier value (SPEC 16)."""
+    if row.suppressed:
+        status, value = SUPPRESSED, None
+    else:
+        status, value = (NO_DATA, None) if row.value is None else (PUBLISHED, row.value)
+    return {"measure": row.measure, "label": row.label, "unit": row.unit,
+            "higher_is_better": row.higher_is_better, "value": value, "status": status,
+            "source": row.source, "previous": row.previous,
+            "previous_cycle": row.previous_cycle,
+            "change": None if row.suppressed else row.change}
 
 
 def item(result: ItemResult, labels: dict[str, str], levels: tuple[int, ...],

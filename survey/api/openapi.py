@@ -78,11 +78,31 @@ SCHEMAS: dict[str, Any] = {
         "delta": NUMBER_OR_NULL,
         "status": {"type": "string", "enum": ["improved", "declined", "sustained",
                                               "no change", "suppressed", "no data"]},
-        "items_changed": {"type": "boolean"}}),
+        "items_changed": {"type": "boolean"},
+        "within_margin": {"type": ["boolean", "null"], "description":
+                          "True when the change is within both scores' 90% margins; null "
+                          "where either margin is unknown."}}),
+    "Agreement": {**_object({"rwg": {"type": "number"},
+                             "reading": {"type": "string", "enum": ["agree", "mixed", "split"]},
+                             "n": {"type": "integer"}, "items": {"type": "integer"}}),
+                  "description": "rwg(J) of the element's items and its reading (SPEC 15)."},
+    "Margin": {**_object({"se": {"type": "number"}, "low": {"type": "number"},
+                          "high": {"type": "number"}, "n": {"type": "integer"}}),
+               "description": "Standard error and 90% interval of the score (SPEC 15)."},
+    "ElementFigure": {
+        **_object({"value": NUMBER_OR_NULL, "n": {"type": "integer", "minimum": 0},
+                   "status": STATUS,
+                   "agreement": {"oneOf": [_ref("Agreement"), {"type": "null"}]},
+                   "margin": {"oneOf": [_ref("Margin"), {"type": "null"}]}}),
+        "description": "A partnership's element score with its agreement and margin, "
+                       "each null where the release has none.",
+    },
     "Partnership": _object({
         "id": {"type": "integer"}, "board_code": {"type": "string"},
         "board": {"type": "string"}, "sector": {"type": "string"},
         **{k: v for k, v in SCOPE_PROPERTIES.items() if k != "partnerships"},
+        "elements": {"type": "object", "additionalProperties": _ref("ElementFigure"),
+                     "description": "By element key."},
         "change": {"type": "array", "items": _ref("Change")}}),
     "Item": _object({
         "number": {"type": "string", "description": "As partners saw it, e.g. 6.2."},
@@ -100,8 +120,23 @@ SCHEMAS: dict[str, Any] = {
         "actions": {"type": "string"}, "owner": {"type": "string"},
         "due_on": {"type": ["string", "null"]}, "status": {"type": "string"},
         "overdue": {"type": "boolean"}, "updated_at": {"type": ["string", "null"]}}),
+    "Benchmark": {**_object({
+        "scope": {"type": "string", "description": "State, or a sector name."},
+        "element": {"type": "string", "description": "An element key, or overall."},
+        "partnerships": {"type": "integer"},
+        "lower": {"type": "number"}, "median": {"type": "number"},
+        "upper": {"type": "number"}}),
+        "description": "Quartiles of published partnership scores (five or more)."},
+    "Outcome": _object({
+        "measure": {"type": "string"}, "label": {"type": "string"},
+        "unit": {"type": "string", "enum": ["count", "money", "percent"]},
+        "higher_is_better": {"type": "boolean"},
+        "value": NUMBER_OR_NULL, "status": STATUS,
+        "source": {"type": "string"}, "previous": NUMBER_OR_NULL,
+        "previous_cycle": {"type": ["string", "null"]}, "change": NUMBER_OR_NULL}),
 }
-for _name in ("Cycle", "Board", "Partnership", "Item"):
+SCHEMAS["Outcomes"] = _object({"items": {"type": "array", "items": _ref("Outcome")}})
+for _name in ("Cycle", "Board", "Partnership", "Item", "Benchmark"):
     SCHEMAS[f"{_name}Page"] = _page_of(_name)
 SCHEMAS["Plan"] = _object({"items": {"type": "array", "items": _ref("PlanEntry")}})
 
@@ -150,6 +185,8 @@ def document() -> dict[str, Any]:
     one = ["cycle", "partnership_id"]
     board_filter = [{"name": "board", "in": "query", "required": False,
                      "schema": {"type": "string"}, "description": "Only this board."}]
+    scope_filter = [{"name": "scope", "in": "query", "required": False,
+                     "schema": {"type": "string"}, "description": "State, or a sector."}]
     return {
         "openapi": "3.1.0",
         "info": {"title": "Sector Partnership Self-Assessment data API", "version": "1",
@@ -178,5 +215,10 @@ def document() -> dict[str, Any]:
                 "One partnership's item results", "ItemPage", one, paged=True)},
             "/cycles/{cycle}/partnerships/{partnership_id}/plan": {"get": _operation(
                 "One partnership's action plan", "Plan", one)},
+            "/cycles/{cycle}/partnerships/{partnership_id}/outcomes": {"get": _operation(
+                "One partnership's outcome figures", "Outcomes", one)},
+            "/cycles/{cycle}/benchmarks": {"get": _operation(
+                "Quartiles statewide and per sector", "BenchmarkPage", cycle, paged=True,
+                extra=scope_filter)},
         },
     }

@@ -304,3 +304,26 @@ def plan(cycle: str, partnership_id: str) -> Response:
     found = partnership_of(results, partnership_id)
     rows = [figures.plan(p) for p in results.plans if p.partnership_id == found.partnership_id]
     return answer({"items": rows})
+
+
+@bp.get("/cycles/<cycle>/benchmarks")
+@authenticated
+def benchmarks(cycle: str) -> Response:
+    """Quartiles of partnership scores statewide and per sector, per element and overall
+    (?scope=State or a sector name for one scope)."""
+    _, results = cycle_results(cycle)
+    wanted = request.args.get("scope")
+    rows = [figures.benchmark(b) for b in results.benchmarks
+            if wanted is None or b.scope == wanted]
+    return answer(paged(rows, "api.benchmarks", cycle=cycle))
+
+
+@bp.get("/cycles/<cycle>/partnerships/<partnership_id>/outcomes")
+@authenticated
+def outcomes(cycle: str, partnership_id: str) -> Response:
+    """One partnership's outcome figures, with the last earlier value and the change."""
+    _, results = cycle_results(cycle)
+    found = partnership_of(results, partnership_id)
+    rows = [figures.outcome(o) for o in results.outcomes
+            if o.partnership_id == found.partnership_id]
+    return answer({"items": rows})
