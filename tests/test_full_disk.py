@@ -25,7 +25,7 @@ from survey.models import Answer, Member
 from survey.schema import upgrade
 from survey.services.accounts import create_user
 from survey.web import faults
-from tests.conftest import ClosingClient, csrf_token
+from tests.conftest import AuthActions, ClosingClient, csrf_token
 from tests.factories import (
     make_board,
     make_cycle,
@@ -188,9 +188,7 @@ def test_responses_import_on_a_full_disk_is_one_line_and_imports_nothing(
 def test_the_web_roster_import_on_a_full_disk_is_a_503_that_says_so(
         on_full_disk: World, disk: Disk, tmp_path: Path) -> None:
     admin = on_full_disk.app.test_client()
-    token = csrf_token(admin, "/login")
-    assert admin.post("/login", data={"email": "admin@example.org", "password": PASSWORD,
-                                      "csrf_token": token}).status_code == 302
+    assert AuthActions(admin).login("admin@example.org", PASSWORD).status_code in (302, 303)
     token = csrf_token(admin, "/admin/roster/import")
     before = counts(on_full_disk.app)
     disk.fill()

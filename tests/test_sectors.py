@@ -164,7 +164,7 @@ def test_the_upgrade_maps_a_copy_of_the_demo_data(
         assert "1 sectors are not on the sector list; map them at /admin/sectors: " \
             "'Space industry'" in result.output
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
         after = dict(conn.execute(text("SELECT sector, count(*) FROM partnerships "
                                        "GROUP BY sector")).all())
         cycles = set(conn.execute(text("SELECT DISTINCT sector FROM participations")).scalars())

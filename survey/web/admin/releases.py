@@ -4,7 +4,6 @@ what will change and what differencing holds back, then a form with the required
 from __future__ import annotations
 
 from flask import render_template
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -14,9 +13,10 @@ from survey.services import audit, revisions
 from survey.services.tabular import ImportProblem
 from survey.web.admin.blueprint import Page, admin_required, bp, failed, failed_field, get_or_404
 from survey.web.admin.blueprint import saved as saved_page
+from survey.web.forms import SurveyForm
 
 
-class PublishForm(FlaskForm):
+class PublishForm(SurveyForm):
     note = TextAreaField("Note, printed on every output of this release", validators=[
         DataRequired("Say what changed, such as: paper responses from two partnerships."),
         Length(max=500, message="Keep the note to 500 characters.")])
@@ -46,13 +46,17 @@ def cycle_publish(name: str) -> Page:
     """Publish the revision with its note."""
     cycle = get_or_404(Cycle, name=name)
     form = PublishForm()
-    if not form.validate():
-        return render_confirm(cycle, form, 422)
     try:
-        row = revisions.publish_revision(db.session, cycle, audit.web_actor(), form.note.data)
-    except ImportProblem as exc:
-        failed_field(form.note, exc.problems)
-        return render_confirm(cycle, form, 422)
+        if not form.validate():
+            return render_confirm(cycle, form, 422)
+        try:
+            row = revisions.publish_revision(db.session, cycle, audit.web_actor(),
+                                             form.note.data)
+        except ImportProblem as exc:
+            failed_field(form.note, exc.problems)
+            return render_confirm(cycle, form, 422)
+    except ImportProblem as exc:  # nothing to revise: the cycle has no release yet
+        return failed(exc.problems, "admin.cycle_list")
     held = int(row.held_back.get("count", 0))
     return saved_page(f"Cycle {cycle.name}: release {row.number} published; {held} figure"
                       f"{'s' if held != 1 else ''} held back.", "dashboards.state",
