@@ -286,6 +286,17 @@ class Oracle:
         figure at all (with one or two respondents every count is someone's answer)."""
         return self.submitted(cycle, key) < self.min_respondents
 
+    def items_grouped_withheld(self, cycle: str, key: PartnershipKey, element: dict) -> bool:
+        """SPEC 4a rule 7: grouped by how many of the element's items they scored, the
+        respondents form two or more groups and one has fewer than min_respondents."""
+        codes = [item["code"] for item in element["items"]]
+        groups: dict[int, int] = {}
+        for respondent in self.answers[cycle].get(key, {}).values():
+            scored = sum(1 for code in codes if isinstance(respondent.answers.get(code), int))
+            if scored:
+                groups[scored] = groups.get(scored, 0) + 1
+        return len(groups) > 1 and any(n < self.min_respondents for n in groups.values())
+
     def item_counts(self, cycle: str, key: PartnershipKey, code: str) -> dict:
         """n, mean, don't know, not applicable and the count at each level for one item."""
         answers = [r.answers.get(code) for r in self.answers[cycle].get(key, {}).values()]

@@ -234,6 +234,10 @@ def load_through_cli(runner, tmp_path: Path, seed: int) -> tuple[Dataset, Mappin
         if data.rows[year]:
             path = write_csv(tmp_path / f"answers-{year}.csv", RESPONSE_COLUMNS, data.rows[year])
             invoke(runner, "responses", "import", str(path), "--cycle", year)
+    for year in CYCLES:  # earlier cycles feed Change once published (SPEC 4b.1)
+        if year != CURRENT:
+            invoke(runner, "cycle", "open", year, "--yes")
+            invoke(runner, "cycle", "close", year, "--yes")
     invoke(runner, "invite", "--cycle", CURRENT)
     return data, questionnaire
 
@@ -330,8 +334,9 @@ class Expected:
     def item_rows(self) -> dict[tuple, dict]:
         rows = {}
         for key in self.keys:  # every partnership, with or without answers this cycle
-            withheld = self.oracle.items_withheld(CURRENT, key)
+            whole = self.oracle.items_withheld(CURRENT, key)
             for e_number, element in enumerate(self.elements, 1):
+                withheld = whole or self.oracle.items_grouped_withheld(CURRENT, key, element)
                 for i_number, item in enumerate(element["items"], 1):
                     number = f"{e_number}.{i_number}"  # as partners saw it (SPEC 8, 9)
                     counts = self.oracle.item_counts(CURRENT, key, item["code"])
