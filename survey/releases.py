@@ -294,7 +294,8 @@ class _Owner:
 
 
 def _with_outcomes(session: Session, row: ReleaseRow, results: CycleResults) -> CycleResults:
-    """A release with its partnerships' outcome figures as they stand now. Outcomes are
+    """A release with its partnerships' outcome figures (and the boards' targets) as they
+    stand now. Outcomes are
     figures about a partnership, entered by its lead board's lead after results publish,
     not anyone's answers (SPEC 16: section 4a governs the answers beside them, not them),
     so a lead who enters them sees them beside the release's maturity figures."""
@@ -304,8 +305,13 @@ def _with_outcomes(session: Session, row: ReleaseRow, results: CycleResults) -> 
     cycle = session.get(Cycle, row.cycle_id)
     if cycle is None:
         return results
+    from survey.scoring.coverage import cycle_coverage
+
     owners = [_Owner(p.board_code, p.partnership_id or 0, p.label) for p in results.partnerships]
-    return dataclasses.replace(results, outcomes=outcomes.cycle_outcomes(
+    # and the boards' target industries as they stand, against the release's partnerships
+    coverage = cycle_coverage(session, results.partnerships, results.board_code,
+                              {b.key: b.label for b in results.boards})
+    return dataclasses.replace(results, coverage=coverage, outcomes=outcomes.cycle_outcomes(
         session, cycle, previous_cycles(session, cycle), owners))
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from reports.results import CycleResults
 from survey import releases, scoring
 from survey.db import db
-from survey.models import Cycle, OutcomeValue, Role
+from survey.models import BoardTarget, Cycle, OutcomeValue, Role
 from survey.models import Release as ReleaseRow
 from survey.services import dashboard_data
 
@@ -131,7 +131,9 @@ def outcomes_version(session: Session) -> str:
     figures about partnerships, entered after results publish): one small query."""
     count, latest = session.execute(
         select(func.count(OutcomeValue.id), func.max(OutcomeValue.updated_at))).one()
-    return f"{count}:{latest}"
+    targets, newest = session.execute(
+        select(func.count(BoardTarget.id), func.max(BoardTarget.id))).one()
+    return f"{count}:{latest}:{targets}:{newest}"
 
 
 def release_args() -> dict[str, str]:

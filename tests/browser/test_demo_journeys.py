@@ -217,6 +217,9 @@ def test_board_lead_reads_their_board_reminds_members_and_downloads_the_workbook
 
     sign_in(page, live_server, "lead15@example.org", demo.passwords["lead15@example.org"])
     assert page.url == f"{live_server}/boards/15"
+    # A lead lands on the latest published cycle, with the open one's progress beside it.
+    assert "Board 15 · cycle 2025" in page.locator(".crumbs").inner_text()
+    page.goto(f"{live_server}/boards/15?cycle=2026")
     assert "Board 15 · cycle 2026" in page.locator(".crumbs").inner_text()
 
     # Cycle 2026 is open: response progress per partnership, and nothing that scores.
