@@ -491,7 +491,7 @@ def _logins(session: Session, boards: list[Board]) -> list[tuple[str, str, str]]
 
 # SPEC 16 in the demo: partnerships that span boards, target industries, outcomes. Drawn
 # from a generator of their own, so the rest of the demo is the same as before them.
-SHARED = (("03", ("04", "05")), ("14", ("15", "16")))  # lead board, the boards it spans
+SHARED = (("03", ("04", "05")),)  # lead board, the boards it spans
 EXTRA_TARGETS = ("Energy", "Life Sciences", "Defense and Homeland Security", "Construction")
 
 

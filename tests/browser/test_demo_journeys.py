@@ -269,7 +269,9 @@ def test_board_lead_reads_their_board_reminds_members_and_downloads_the_workbook
                  f"/partnerships/{board14_partnership}"):
         response = page.goto(f"{live_server}{path}")
         assert response.status == 404, path
-        assert "Page not found" in page.content(), path
+        # the open cycle's own workbook says when it comes (issue 17); the rest is not found
+        expected = "Not available yet" if path == "/exports/2026/15.xlsx" else "Page not found"
+        assert expected in page.content(), path
 
     # Members and reminders: statuses and progress, never answers.
     page.goto(f"{live_server}/boards/15")
