@@ -226,14 +226,21 @@ def stamp(row: ReleaseRow) -> ReleaseStamp:
     return ReleaseStamp(row.number, at, row.note, row.figures_hash)
 
 
-_contents: cachetools.LRUCache[tuple[int, str], ReleaseContent] = cachetools.LRUCache(
+_contents: cachetools.LRUCache[tuple[object, ...], ReleaseContent] = cachetools.LRUCache(
     _CONTENT_SLOTS)
 _lock = threading.Lock()
 
 
+def _key(row: ReleaseRow) -> tuple[object, ...]:
+    """What names one stored release in this process: ids start again in another (or an
+    emptied) database, and equal figures may be stored at another time, so the id, the
+    figures' hash and the time it was stored, together."""
+    return (row.id, row.figures_hash, row.created_at)
+
+
 def content(row: ReleaseRow) -> ReleaseContent:
     """A release's stored content, decoded once per process (releases never change)."""
-    key = (row.id, row.figures_hash)  # the hash too: ids start again in another database
+    key = _key(row)
     with _lock:
         found = _contents.get(key)
     if found is None:
@@ -266,7 +273,7 @@ def own_scored_elements(row: ReleaseRow, invitation_id: int) -> frozenset[str]:
     return frozenset(found.scores) if found is not None else frozenset()
 
 
-_parts: cachetools.LRUCache[tuple[int, str, str], CycleResults | None] = cachetools.LRUCache(
+_parts: cachetools.LRUCache[tuple[object, ...], CycleResults | None] = cachetools.LRUCache(
     256)
 
 
@@ -316,7 +323,7 @@ def _with_outcomes(session: Session, row: ReleaseRow, results: CycleResults) -> 
 
 
 def _part(session: Session, row: ReleaseRow, board_code: str) -> CycleResults | None:
-    key = (row.id, row.figures_hash, board_code)
+    key = (*_key(row), board_code)
     with _lock:
         if key in _parts:
             return _parts[key]
