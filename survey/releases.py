@@ -238,6 +238,14 @@ def _key(row: ReleaseRow) -> tuple[object, ...]:
     return (row.id, row.figures_hash, row.created_at)
 
 
+def forget() -> None:
+    """Drop the releases this process has decoded: for a database emptied under it (as each
+    test does), whose new releases reuse the ids, hashes and times of gone ones."""
+    with _lock:
+        for cache in (_contents, _parts, _bases, _pending):
+            cache.clear()
+
+
 def content(row: ReleaseRow) -> ReleaseContent:
     """A release's stored content, decoded once per process (releases never change)."""
     key = _key(row)
@@ -251,12 +259,12 @@ def content(row: ReleaseRow) -> ReleaseContent:
     return found
 
 
-_bases: cachetools.LRUCache[tuple[int, str], Basis] = cachetools.LRUCache(_CONTENT_SLOTS)
+_bases: cachetools.LRUCache[tuple[object, ...], Basis] = cachetools.LRUCache(_CONTENT_SLOTS)
 
 
 def basis_of(row: ReleaseRow) -> Basis:
     """The respondents a release was drawn from (decoded once per process)."""
-    key = (row.id, row.figures_hash)
+    key = _key(row)
     with _lock:
         found = _bases.get(key)
     if found is None:

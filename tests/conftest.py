@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from survey import create_app
 from survey.db import Base, db, make_engine
+from survey.releases import forget as forget_releases
 from survey.schema import upgrade
 
 
@@ -80,6 +81,7 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 @pytest.fixture
 def database_url(database_template: str, tmp_path: Path) -> str:
     """An empty, migrated database for one test."""
+    forget_releases()  # its releases reuse the ids of the last test's
     if on_postgres():
         engine = make_engine(database_template)
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
